@@ -1,0 +1,108 @@
+# ca-audit — build, test, demo. `make help` lists the targets.
+#
+# Every module under audit/ and reports/ goes into build/libcaaudit.a; the
+# binary, the dataset generator and each test suite link against it.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+VERSION := 0.1.0
+
+PKGS := sqlite3 yaml-0.1 libssl libcrypto xlsxwriter jansson cairo pangocairo pangoft2 fontconfig
+# Debian packages the build, the tests and the demo need (`make deps`).
+DEB_PKGS := build-essential pkg-config libsqlite3-dev libyaml-dev libssl-dev libxlsxwriter-dev \
+	check libjansson-dev libcsv-dev libcairo2-dev libpango1.0-dev fonts-noto-cjk \
+	poppler-utils tzdata openssl python3
+
+CC ?= cc
+WARN := -Wall -Wextra -Werror
+SAN ?=
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SAN) $(CFLAGS) \
+	-DCA_AUDIT_VERSION='"$(VERSION)"' -DCA_AUDIT_DATADIR='"$(PREFIX)/share/ca-audit"' \
+	-Iaudit -Ireports -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread -lm
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+
+LIB_SRC := $(filter-out audit/main.c,$(wildcard audit/*.c)) $(wildcard reports/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+HDRS := $(wildcard audit/*.h reports/*.h tests/*.h) $(BUILD)/store_schema.h
+
+BIN := $(BUILD)/ca-audit
+GEN := $(BUILD)/gen
+
+.PHONY: all deps check check-sanitize demo bench install clean help
+
+all: $(BIN) $(GEN)
+
+help:
+	@echo "make deps            install missing Debian packages (apt-get)"
+	@echo "make                 build $(BIN) and the dataset generator $(GEN)"
+	@echo "make check           build and run every test suite"
+	@echo "make check-sanitize  the test suite under AddressSanitizer + UBSan"
+	@echo "make demo            generate a demo CA and run the whole pipeline on it"
+	@echo "make install         install to \$$DESTDIR\$$PREFIX (default /usr/local)"
+	@echo "make clean           remove build outputs"
+
+# Installs only what is missing, so that it is quick when nothing is.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD)/store_schema.h: audit/store_schema.sql
+	@mkdir -p $(@D)
+	@{ echo "/* generated from $< by make */"; echo "#define STORE_SCHEMA_SQL \\"; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^\(.*\)$$/\t"\1\\n" \\/' $<; echo '	""'; } > $@
+
+$(BUILD)/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libcaaudit.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/audit/main.o $(BUILD)/libcaaudit.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(GEN): $(BUILD)/fixtures/gen.o $(BUILD)/libcaaudit.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/testutil.o $(BUILD)/libcaaudit.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/tests/testutil.o $(BUILD)/libcaaudit.a $(CHECK_LIBS) $(LDLIBS)
+
+.SECONDARY:
+
+# Each suite runs on its own; all run even when one fails, and the summary
+# says which failed.
+check: deps
+	@$(MAKE) --no-print-directory all $(TEST_BIN)
+	@CA_AUDIT_BIN=$(abspath $(BIN)) CA_AUDIT_GEN=$(abspath $(GEN)) \
+	  CA_AUDIT_ROOT=$(CURDIR) tests/run-suites $(TEST_BIN)
+
+check-sanitize: deps
+	@$(MAKE) --no-print-directory BUILD=build-san CFLAGS="-O1 -g" \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	  ASAN_OPTIONS=detect_leaks=1 check
+
+DEMO_DIR ?= demo
+DEMO_CERTS ?= 20000
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tests/../fixtures/demo.sh $(abspath $(BIN)) $(abspath $(GEN)) $(DEMO_DIR) $(DEMO_CERTS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ca-audit/rules
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ca-audit
+	install -m 644 rules/* $(DESTDIR)$(PREFIX)/share/ca-audit/rules/
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,74 @@
+/*
+ * ingest.h — reading the configured sources into the store, and the
+ * interface every source module implements.
+ *
+ * ingest_run walks the configuration's sources in order. Each source module
+ * expands its paths (pathglob), and for each file calls ingest_file_begin —
+ * which says whether the file is unchanged since the last ingest and can be
+ * skipped — then stores its records with store_put_*, reports unreadable
+ * records with ingest_reject, and finishes with ingest_file_end. A file's
+ * records, its rejects and its bookkeeping row are committed in one
+ * transaction, so an interrupted ingest leaves either the whole file or none
+ * of it, and the next run completes the work.
+ */
+#ifndef CA_INGEST_H
+#define CA_INGEST_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "err.h"
+#include "store.h"
+
+struct ingest_ctx {
+	struct store *st;          /* borrowed */
+	const struct config *cfg;  /* borrowed */
+	int strict;                /* first reject is fatal */
+	int full;                  /* re-read files even when unchanged */
+	/* totals of this run, for the summary line */
+	int64_t files_read, files_skipped;
+	int64_t records, added, rejects;
+};
+
+/* One file being ingested. */
+struct ingest_file {
+	char *path;        /* owned: path to open */
+	char *source;      /* owned: name stored in the `source` columns: path
+			      relative to the configuration's directory */
+	char kind[32];     /* certificates | events | crls */
+	char type[32];     /* the source type */
+	char sha256[65];   /* digest of the whole file */
+	int64_t size;
+	int64_t records;   /* read from this file in this pass */
+	int64_t rejects;   /* rejected in this pass */
+	int64_t added;     /* new rows in this pass */
+};
+
+/* Runs every configured source. */
+int ingest_run(struct ingest_ctx *ctx, struct err *e);
+
+/* Starts a file: digests it, returns 1 if it is unchanged since the last
+ * ingest (f is then released, skip it), 0 if it must be read (a transaction
+ * is open), -1 on error. */
+int ingest_file_begin(struct ingest_ctx *ctx, const char *path, const char *kind,
+		      const char *type, struct ingest_file *f, struct err *e);
+/* Commits the file's records and bookkeeping and releases f. */
+int ingest_file_end(struct ingest_ctx *ctx, struct ingest_file *f, struct err *e);
+/* Rolls the file back and releases f (after an error). */
+void ingest_file_abort(struct ingest_ctx *ctx, struct ingest_file *f);
+
+/* Records a rejected record: stored in `reject`, counted, warned about once
+ * per file (the rest with -v). Returns -1 with e set under --strict (the run
+ * stops), else 0. */
+int ingest_reject(struct ingest_ctx *ctx, struct ingest_file *f, long line,
+		  struct err *e, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Counts a record read and, when added, stored. */
+void ingest_count(struct ingest_ctx *ctx, struct ingest_file *f, int added);
+
+/* The source modules. Each ingests every file of one configured source. */
+int src_openssl_index(struct ingest_ctx *ctx, const struct source_cfg *src, struct err *e);
+int src_pem(struct ingest_ctx *ctx, const struct source_cfg *src, struct err *e);
+int src_jsonl(struct ingest_ctx *ctx, const struct source_cfg *src, struct err *e);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * pathglob.h — expands a source path pattern to a sorted list of files.
+ *
+ * Supports the glob(3) wildcards (* ? [..]) in any component and "**" as a
+ * whole component meaning zero or more directories ("certs/**" "/*.pem").
+ * A pattern without wildcards names one file, which must exist. Only regular
+ * files are returned, sorted bytewise so that runs are reproducible.
+ */
+#ifndef CA_PATHGLOB_H
+#define CA_PATHGLOB_H
+
+#include "err.h"
+#include "records.h"
+
+/* Appends matches to out. A pattern with wildcards that matches nothing is
+ * not an error (0 files); a plain path that does not exist is. */
+int pathglob(const char *pattern, struct strlist *out, struct err *e);
+
+#endif

@@ -1,0 +1,429 @@
+/*
+ * store.c — the evidence store on SQLite; see store.h. The schema is
+ * store_schema.sql, embedded at build time as STORE_SCHEMA_SQL.
+ */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store_schema.h"
+
+enum {
+	ST_CERT, ST_EVENT, ST_APP, ST_REJECT, ST_SRC_GET, ST_SRC_PUT, ST_COUNT_
+};
+
+static const char *const stmt_sql[ST_COUNT_] = {
+	[ST_CERT] = "INSERT INTO certificate(serial, issuer, subject, cn, o, ou, c, st, l,"
+		    " email, id_type, id_number, not_before, not_after, sig_alg, key_alg,"
+		    " key_bits, key_usage, ext_key_usage, policies, crl_dp, ocsp, is_ca,"
+		    " status, revoked_at, revocation_reason, sha256, source)"
+		    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+		    " ON CONFLICT(issuer, serial) DO UPDATE SET"
+		    " status = coalesce(excluded.status, status),"
+		    " revoked_at = coalesce(excluded.revoked_at, revoked_at),"
+		    " revocation_reason = coalesce(excluded.revocation_reason, revocation_reason)"
+		    " WHERE coalesce(excluded.status, status) IS NOT status"
+		    " OR coalesce(excluded.revoked_at, revoked_at) IS NOT revoked_at"
+		    " OR coalesce(excluded.revocation_reason, revocation_reason) IS NOT revocation_reason",
+	[ST_EVENT] = "INSERT OR IGNORE INTO event(at, kind, app, serial, actor, method, result,"
+		     " reason, items, covers, cps_version, contract, new_serial,"
+		     " recipient_name, recipient_id_type, recipient_id, sha256, source, line)"
+		     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_APP] = "INSERT OR IGNORE INTO application(app, applicant_type, applicant_name,"
+		   " applicant_id_type, applicant_id, cert_type, sector, channel, applied_at)"
+		   " VALUES(?,?,?,?,?,?,?,?,?)",
+	[ST_REJECT] = "INSERT OR IGNORE INTO reject(source, line, reason) VALUES(?,?,?)",
+	[ST_SRC_GET] = "SELECT kind, type, size, sha256, records, rejects FROM source_file"
+		       " WHERE path = ?",
+	[ST_SRC_PUT] = "INSERT OR REPLACE INTO source_file(path, kind, type, size, sha256,"
+		       " records, rejects, ingested_at)"
+		       " VALUES(?,?,?,?,?,?,?,strftime('%Y-%m-%d %H:%M:%S','now'))",
+};
+
+struct store {
+	sqlite3 *db;                   /* owned */
+	char *path;                    /* owned */
+	sqlite3_stmt *stmt[ST_COUNT_]; /* owned, prepared on first use */
+	int in_tx;                     /* a transaction is open */
+};
+
+static int db_error(struct store *s, struct err *e, const char *what)
+{
+	return err_set(e, CA_EDB, s->path, 0, 0, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int exec(struct store *s, const char *sql, struct err *e)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		err_set(e, CA_EDB, s->path, 0, 0, "%s", msg ? msg : "database error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int schema_version(struct store *s, int *version, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*version = 0;
+	rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE name = 'meta'",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return err_set(e, CA_EDB, s->path, 0, 0,
+			       "not a ca-audit store (%s)", sqlite3_errmsg(s->db));
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW) {
+		/* an empty file is a new store; anything else is not ours */
+		rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master", -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			return db_error(s, e, "unable to read the store");
+		sqlite3_step(st);
+		rc = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		if (rc)
+			return err_set(e, CA_EINPUT, s->path, 0, 0,
+				       "not a ca-audit store (it has tables but no meta table)");
+		return 0;
+	}
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema_version'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, e, "unable to read the schema version");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (*version <= 0)
+		return err_set(e, CA_EINPUT, s->path, 0, 0,
+			       "not a ca-audit store (no schema version)");
+	return 0;
+}
+
+int store_open(const char *path, int readonly, struct store **out, struct err *e)
+{
+	struct store *s;
+	int version, flags;
+	char buf[64];
+
+	*out = NULL;
+	s = calloc(1, sizeof *s);
+	if (!s || !(s->path = strdup(path))) {
+		free(s);
+		return err_set(e, CA_EINTERNAL, path, 0, 0, "out of memory");
+	}
+	flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		err_set(e, readonly ? CA_EINPUT : CA_EIO, path, 0, 0, "unable to open the store: %s",
+			s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	if (!readonly && exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			      " PRAGMA foreign_keys=OFF;", e))
+		goto fail;
+	if (exec(s, "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;", e))
+		goto fail;
+	if (schema_version(s, &version, e))
+		goto fail;
+	if (version > STORE_SCHEMA_VERSION) {
+		err_set(e, CA_EINPUT, path, 0, 0,
+			"the store was written by a newer ca-audit (schema %d; this one reads"
+			" up to %d): upgrade ca-audit or use another --db", version,
+			STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (version == 0) {
+		if (readonly) {
+			err_set(e, CA_EINPUT, path, 0, 0,
+				"the store is empty: run 'ca-audit ingest' first");
+			goto fail;
+		}
+		if (exec(s, "BEGIN", e) || exec(s, STORE_SCHEMA_SQL, e))
+			goto fail_tx;
+		snprintf(buf, sizeof buf, "%d", STORE_SCHEMA_VERSION);
+		if (store_meta_set(s, "schema_version", buf, e) || exec(s, "COMMIT", e))
+			goto fail_tx;
+	}
+	*out = s;
+	return 0;
+fail_tx:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+fail:
+	store_close(s);
+	return -1;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->in_tx)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	for (int i = 0; i < ST_COUNT_; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+sqlite3 *store_db(struct store *s) { return s->db; }
+const char *store_path(const struct store *s) { return s->path; }
+
+int store_begin(struct store *s, struct err *e)
+{
+	if (exec(s, "BEGIN IMMEDIATE", e))
+		return -1;
+	s->in_tx = 1;
+	return 0;
+}
+
+int store_commit(struct store *s, struct err *e)
+{
+	if (exec(s, "COMMIT", e))
+		return -1;
+	s->in_tx = 0;
+	return 0;
+}
+
+void store_rollback(struct store *s)
+{
+	if (s->in_tx)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_tx = 0;
+}
+
+static sqlite3_stmt *stmt(struct store *s, int which, struct err *e)
+{
+	if (!s->stmt[which] &&
+	    sqlite3_prepare_v3(s->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
+			       &s->stmt[which], NULL) != SQLITE_OK) {
+		db_error(s, e, "unable to prepare a statement");
+		return NULL;
+	}
+	sqlite3_reset(s->stmt[which]);
+	sqlite3_clear_bindings(s->stmt[which]);
+	return s->stmt[which];
+}
+
+static void bind_texts(sqlite3_stmt *st, int first, const char *const *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i])
+			sqlite3_bind_text(st, first + i, v[i], -1, SQLITE_STATIC);
+}
+
+/* Steps an insert and reports whether it wrote a row. */
+static int step_insert(struct store *s, sqlite3_stmt *st, int *added, struct err *e,
+		       const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE) {
+		db_error(s, e, what);
+		sqlite3_reset(st);
+		return -1;
+	}
+	if (added)
+		*added = sqlite3_changes(s->db) > 0;
+	sqlite3_reset(st);
+	return 0;
+}
+
+int store_put_certificate(struct store *s, const struct cert_rec *r, int *added,
+			  struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_CERT, e);
+	const char *const a[] = {r->serial, r->issuer, r->subject, r->cn, r->o, r->ou,
+				 r->c, r->st, r->l, r->email, r->id_type, r->id_number,
+				 r->not_before, r->not_after, r->sig_alg, r->key_alg};
+	const char *const b[] = {r->key_usage, r->ext_key_usage, r->policies, r->crl_dp,
+				 r->ocsp};
+	const char *const c[] = {r->status, r->revoked_at, r->revocation_reason,
+				 r->sha256, r->source};
+	if (!st)
+		return -1;
+	if (!r->serial || !r->issuer)
+		return err_set(e, CA_EINPUT, r->source, 0, 0,
+			       "certificate without serial or issuer");
+	bind_texts(st, 1, a, 16);
+	sqlite3_bind_int(st, 17, r->key_bits);
+	bind_texts(st, 18, b, 5);
+	sqlite3_bind_int(st, 23, r->is_ca);
+	bind_texts(st, 24, c, 5);
+	/* The UPDATE arm of an upsert leaves last_insert_rowid alone, so a
+	 * non-zero rowid afterwards means a new certificate, not a refreshed
+	 * status. */
+	sqlite3_set_last_insert_rowid(s->db, 0);
+	if (step_insert(s, st, NULL, e, "unable to store a certificate"))
+		return -1;
+	if (added)
+		*added = sqlite3_last_insert_rowid(s->db) != 0;
+	return 0;
+}
+
+int store_put_event(struct store *s, const struct event_rec *r, int *added,
+		    struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_EVENT, e);
+	const char *const v[] = {r->at, r->kind, r->app, r->serial, r->actor, r->method,
+				 r->result, r->reason, r->items, r->covers, r->cps_version,
+				 r->contract, r->new_serial, r->recipient_name,
+				 r->recipient_id_type, r->recipient_id, r->sha256, r->source};
+
+	if (!st)
+		return -1;
+	bind_texts(st, 1, v, 18);
+	sqlite3_bind_int64(st, 19, r->line);
+	return step_insert(s, st, added, e, "unable to store an event");
+}
+
+int store_put_application(struct store *s, const struct app_rec *r, int *added,
+			  struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_APP, e);
+	const char *const v[] = {r->app, r->applicant_type, r->applicant_name,
+				 r->applicant_id_type, r->applicant_id, r->cert_type,
+				 r->sector, r->channel, r->applied_at};
+
+	if (!st)
+		return -1;
+	bind_texts(st, 1, v, 9);
+	return step_insert(s, st, added, e, "unable to store an application");
+}
+
+int store_put_reject(struct store *s, const char *source, long line, const char *reason,
+		     int *added, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_REJECT, e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, line);
+	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+	return step_insert(s, st, added, e, "unable to store a reject");
+}
+
+static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+int store_source_get(struct store *s, const char *path, struct source_state *out,
+		     struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_SRC_GET, e);
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof *out);
+		copy_col(out->kind, sizeof out->kind, st, 0);
+		copy_col(out->type, sizeof out->type, st, 1);
+		out->size = sqlite3_column_int64(st, 2);
+		copy_col(out->sha256, sizeof out->sha256, st, 3);
+		out->records = sqlite3_column_int64(st, 4);
+		out->rejects = sqlite3_column_int64(st, 5);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_error(s, e, "unable to read the source table");
+}
+
+int store_source_put(struct store *s, const char *path, const struct source_state *in,
+		     struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_SRC_PUT, e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, in->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, in->type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, in->size);
+	sqlite3_bind_text(st, 5, in->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, in->records);
+	sqlite3_bind_int64(st, 7, in->rejects);
+	return step_insert(s, st, NULL, e, "unable to record a source");
+}
+
+int store_set_cps(struct store *s, const char *const *versions,
+		  const char *const *effective, size_t n, struct err *e)
+{
+	sqlite3_stmt *st;
+
+	if (exec(s, "DELETE FROM cps", e))
+		return -1;
+	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO cps(version, effective) VALUES(?,?)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, e, "unable to prepare a statement");
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_text(st, 1, versions[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, effective[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return db_error(s, e, "unable to store the CPS versions");
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int64_t store_count(struct store *s, const char *table)
+{
+	char sql[128];
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\"", table);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+int store_meta_set(struct store *s, const char *key, const char *value, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, e, "unable to prepare a statement");
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s, e, "unable to write meta");
+}
+
+char *store_meta_get(struct store *s, const char *key)
+{
+	sqlite3_stmt *st;
+	char *v = NULL;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		v = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}

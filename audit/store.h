@@ -1,0 +1,76 @@
+/*
+ * store.h — the evidence store: one SQLite file holding everything ingested
+ * (DESIGN §6), the source bookkeeping that makes ingest idempotent, and the
+ * results of every check run.
+ *
+ * Schema version: meta.schema_version. A store written by a newer ca-audit is
+ * refused; an older one is migrated on open. Bulk loads go through
+ * store_begin/store_commit and the store_put_* functions, which reuse
+ * prepared statements. Put functions are idempotent: the same certificate
+ * (issuer, serial), the same event (source, line) or the same reject
+ * (source, line, reason) stored twice is stored once.
+ *
+ * The engine and SQL-function modules get the raw handle through
+ * store_db(); everything else talks to the store through this header.
+ */
+#ifndef CA_STORE_H
+#define CA_STORE_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "records.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+/* Opens (creating when missing, unless readonly) the store at path. */
+int store_open(const char *path, int readonly, struct store **out, struct err *e);
+void store_close(struct store *s); /* accepts NULL; rolls back an open transaction */
+sqlite3 *store_db(struct store *s); /* borrowed, valid until store_close */
+const char *store_path(const struct store *s);
+
+int store_begin(struct store *s, struct err *e);
+int store_commit(struct store *s, struct err *e);
+void store_rollback(struct store *s);
+
+/* Each returns 0, or -1 with e set; *added (may be NULL) tells whether a new
+ * row was written (0 when it was already there). */
+int store_put_certificate(struct store *s, const struct cert_rec *r, int *added,
+			  struct err *e);
+int store_put_event(struct store *s, const struct event_rec *r, int *added,
+		    struct err *e);
+int store_put_application(struct store *s, const struct app_rec *r, int *added,
+			  struct err *e);
+int store_put_reject(struct store *s, const char *source, long line,
+		     const char *reason, int *added, struct err *e);
+
+/* Per-file ingest bookkeeping (provenance): what was consumed of each file. */
+struct source_state {
+	char kind[32];      /* certificates | events | crls */
+	char type[32];      /* openssl-index, pem, jsonl, ... */
+	int64_t size;       /* bytes consumed */
+	char sha256[65];    /* digest of the consumed bytes */
+	int64_t records;    /* records read from the file, all ingests together */
+	int64_t rejects;    /* records rejected */
+};
+/* 1 and *st filled when path is known, 0 when not, -1 on error. */
+int store_source_get(struct store *s, const char *path, struct source_state *st,
+		     struct err *e);
+int store_source_put(struct store *s, const char *path, const struct source_state *st,
+		     struct err *e);
+
+/* Replaces the cps table with the configuration's versions. */
+int store_set_cps(struct store *s, const char *const *versions,
+		  const char *const *effective, size_t n, struct err *e);
+
+/* Counts rows of a table (certificate, event, application, reject, ...). */
+int64_t store_count(struct store *s, const char *table);
+
+/* meta key/value; store_meta_get returns a malloc'd copy or NULL. */
+int store_meta_set(struct store *s, const char *key, const char *value, struct err *e);
+char *store_meta_get(struct store *s, const char *key);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * testutil.h — helpers shared by the check suites: where the built programs
+ * are, scratch directories, running a command and capturing its output,
+ * reading and writing files.
+ *
+ * The Makefile runs each suite with CA_AUDIT_BIN (the ca-audit binary),
+ * CA_AUDIT_GEN (the dataset generator) and CA_AUDIT_ROOT (the source tree)
+ * in the environment. Strings returned are malloc'd and owned by the caller.
+ */
+#ifndef CA_TESTUTIL_H
+#define CA_TESTUTIL_H
+
+#include <stddef.h>
+
+const char *tu_bin(void);  /* path of ca-audit */
+const char *tu_gen(void);  /* path of the generator */
+const char *tu_root(void); /* the source tree */
+
+/* A fresh directory under $TMPDIR (default /tmp), removed by tu_rmdir. */
+char *tu_tmpdir(const char *tag);
+void tu_rmdir(const char *dir);
+
+/* The result of a command run through the shell. */
+struct tu_out {
+	int status; /* exit code; 128+N when killed by signal N */
+	char *out;  /* owned: all of stdout */
+	char *err;  /* owned: all of stderr */
+};
+/* Runs the printf-formatted shell command; stdin is /dev/null. */
+struct tu_out tu_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void tu_out_free(struct tu_out *o);
+
+char *tu_read(const char *path, size_t *len); /* NULL if unreadable; NUL-terminated */
+int tu_write(const char *path, const char *text); /* 0 on success */
+/* Writes to dir/name and returns the full path (owned). */
+char *tu_write_in(const char *dir, const char *name, const char *text);
+/* printf into a malloc'd string. */
+char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Number of lines of s that contain needle. */
+int tu_count_lines(const char *s, const char *needle);
+
+#endif
