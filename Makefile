@@ -12,7 +12,7 @@ PKGS := sqlite3 yaml-0.1 libssl libcrypto xlsxwriter jansson cairo pangocairo pa
 # Debian packages the build, the tests and the demo need (`make deps`).
 DEB_PKGS := build-essential pkg-config libsqlite3-dev libyaml-dev libssl-dev libxlsxwriter-dev \
 	check libjansson-dev libcsv-dev libcairo2-dev libpango1.0-dev fonts-noto-cjk \
-	poppler-utils tzdata openssl python3
+	poppler-utils tzdata openssl python3 python3-openpyxl
 
 CC ?= cc
 WARN := -Wall -Wextra -Werror
@@ -64,7 +64,8 @@ $(BUILD)/store_schema.h: audit/store_schema.sql
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libcaaudit.a: $(LIB_OBJ)
 	@rm -f $@

@@ -70,5 +70,7 @@ void ingest_count(struct ingest_ctx *ctx, struct ingest_file *f, int added);
 int src_openssl_index(struct ingest_ctx *ctx, const struct source_cfg *src, struct err *e);
 int src_pem(struct ingest_ctx *ctx, const struct source_cfg *src, struct err *e);
 int src_jsonl(struct ingest_ctx *ctx, const struct source_cfg *src, struct err *e);
+int src_crl(struct ingest_ctx *ctx, const struct source_cfg *src, struct err *e);
+
 
 #endif

@@ -2,7 +2,8 @@
  * pathglob.h — expands a source path pattern to a sorted list of files.
  *
  * Supports the glob(3) wildcards (* ? [..]) in any component and "**" as a
- * whole component meaning zero or more directories ("certs/**" "/*.pem").
+ * whole component meaning zero or more directories: "certs/STARSTAR/STAR.pem"
+ * (written out, with STAR = '*') finds .pem files at any depth under certs.
  * A pattern without wildcards names one file, which must exist. Only regular
  * files are returned, sorted bytewise so that runs are reproducible.
  */

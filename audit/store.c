@@ -12,7 +12,7 @@
 #include "store_schema.h"
 
 enum {
-	ST_CERT, ST_EVENT, ST_APP, ST_REJECT, ST_SRC_GET, ST_SRC_PUT, ST_COUNT_
+	ST_CERT, ST_EVENT, ST_APP, ST_REJECT, ST_SRC_GET, ST_SRC_PUT, ST_CRL, ST_CRL_ENTRY, ST_COUNT_
 };
 
 static const char *const stmt_sql[ST_COUNT_] = {
@@ -41,6 +41,10 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_SRC_PUT] = "INSERT OR REPLACE INTO source_file(path, kind, type, size, sha256,"
 		       " records, rejects, ingested_at)"
 		       " VALUES(?,?,?,?,?,?,?,strftime('%Y-%m-%d %H:%M:%S','now'))",
+	[ST_CRL] = "INSERT OR IGNORE INTO crl(issuer, this_update, next_update, number, source)"
+		   " VALUES(?,?,?,?,?)",
+	[ST_CRL_ENTRY] = "INSERT OR IGNORE INTO crl_entry(issuer, serial, revoked_at, reason,"
+			 " crl_this_update) VALUES(?,?,?,?,?)",
 };
 
 struct store {
@@ -308,6 +312,32 @@ int store_put_reject(struct store *s, const char *source, long line, const char 
 	sqlite3_bind_int64(st, 2, line);
 	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
 	return step_insert(s, st, added, e, "unable to store a reject");
+}
+
+int store_put_crl(struct store *s, const char *issuer, const char *this_update,
+		  const char *next_update, const char *number, const char *source,
+		  int *added, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_CRL, e);
+	const char *const v[] = {issuer, this_update, next_update, number, source};
+
+	if (!st)
+		return -1;
+	bind_texts(st, 1, v, 5);
+	return step_insert(s, st, added, e, "unable to store a CRL");
+}
+
+int store_put_crl_entry(struct store *s, const char *issuer, const char *serial,
+			const char *revoked_at, const char *reason,
+			const char *crl_this_update, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_CRL_ENTRY, e);
+	const char *const v[] = {issuer, serial, revoked_at, reason, crl_this_update};
+
+	if (!st)
+		return -1;
+	bind_texts(st, 1, v, 5);
+	return step_insert(s, st, NULL, e, "unable to store a CRL entry");
 }
 
 static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)

@@ -47,6 +47,15 @@ int store_put_application(struct store *s, const struct app_rec *r, int *added,
 int store_put_reject(struct store *s, const char *source, long line,
 		     const char *reason, int *added, struct err *e);
 
+/* A CRL (issuer RFC 4514, times UTC, number in hex or NULL) and one of its
+ * entries; both idempotent. */
+int store_put_crl(struct store *s, const char *issuer, const char *this_update,
+		  const char *next_update, const char *number, const char *source,
+		  int *added, struct err *e);
+int store_put_crl_entry(struct store *s, const char *issuer, const char *serial,
+			const char *revoked_at, const char *reason,
+			const char *crl_this_update, struct err *e);
+
 /* Per-file ingest bookkeeping (provenance): what was consumed of each file. */
 struct source_state {
 	char kind[32];      /* certificates | events | crls */

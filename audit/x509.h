@@ -43,6 +43,12 @@ int x509_split(const unsigned char *buf, size_t len, x509_cert_fn fn, x509_bad_f
 /* Serial number bytes as stored: uppercase hex, even length ("0A1B2C"). */
 void x509_serial_hex(const unsigned char *p, size_t len, char *out, size_t n);
 
+/* An X509_NAME (passed as void * so that this header needs no OpenSSL
+ * include) as RFC 4514 UTF-8 text, exactly as x509_read_der writes issuer and
+ * subject; malloc'd, NULL on failure. The CRL reader uses it so that CRL
+ * issuers join certificate issuers. */
+char *x509_name_text(const void *x509_name);
+
 /* SHA-256 of buf as lowercase hex, out[65]. */
 void digest_sha256_hex(const unsigned char *buf, size_t len, char out[65]);
 

@@ -1,0 +1,243 @@
+/*
+ * ingest.c — runs the configured sources and keeps the per-file bookkeeping
+ * that makes ingest idempotent and gives reports their provenance; see
+ * ingest.h. Each file is one transaction: its records, its rejects and its
+ * source_file row commit together or not at all.
+ */
+#include "ingest.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+
+/* SHA-256 and size of a whole file. */
+static int digest_file(const char *path, char hex[65], int64_t *size, struct err *e)
+{
+	unsigned char buf[1 << 16], md[32];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *md_ctx;
+	FILE *f;
+	size_t n;
+	int rc = 0;
+
+	f = fopen(path, "rb");
+	if (!f)
+		return err_set(e, CA_EIO, path, 0, 0, "unable to open: %s", strerror(errno));
+	md_ctx = EVP_MD_CTX_new();
+	if (!md_ctx || !EVP_DigestInit_ex(md_ctx, EVP_sha256(), NULL)) {
+		rc = err_set(e, CA_EINTERNAL, path, 0, 0, "unable to start SHA-256");
+		goto out;
+	}
+	*size = 0;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+		EVP_DigestUpdate(md_ctx, buf, n);
+		*size += (int64_t)n;
+	}
+	if (ferror(f)) {
+		rc = err_set(e, CA_EIO, path, 0, 0, "unable to read: %s", strerror(errno));
+		goto out;
+	}
+	EVP_DigestFinal_ex(md_ctx, md, &mdlen);
+	for (unsigned int i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+out:
+	EVP_MD_CTX_free(md_ctx);
+	fclose(f);
+	return rc;
+}
+
+/* The name stored in `source` columns: the path relative to the
+ * configuration's directory, so that a store stays meaningful when the
+ * dataset is moved or read from another working directory. */
+static char *source_name(const struct config *cfg, const char *path)
+{
+	size_t n = strlen(cfg->dir);
+
+	if (strcmp(cfg->dir, ".") && !strncmp(path, cfg->dir, n) && path[n] == '/')
+		return strdup(path + n + 1);
+	if (!strncmp(path, "./", 2))
+		return strdup(path + 2);
+	return strdup(path);
+}
+
+static void file_release(struct ingest_file *f)
+{
+	free(f->path);
+	free(f->source);
+	memset(f, 0, sizeof *f);
+}
+
+int ingest_file_begin(struct ingest_ctx *ctx, const char *path, const char *kind,
+		      const char *type, struct ingest_file *f, struct err *e)
+{
+	struct source_state prev;
+	int known;
+
+	memset(f, 0, sizeof *f);
+	f->path = strdup(path);
+	f->source = source_name(ctx->cfg, path);
+	if (!f->path || !f->source) {
+		file_release(f);
+		return err_set(e, CA_EINTERNAL, path, 0, 0, "out of memory");
+	}
+	snprintf(f->kind, sizeof f->kind, "%s", kind);
+	snprintf(f->type, sizeof f->type, "%s", type);
+	if (digest_file(path, f->sha256, &f->size, e))
+		goto fail;
+	known = store_source_get(ctx->st, f->source, &prev, e);
+	if (known < 0)
+		goto fail;
+	if (known && !ctx->full && !strcmp(prev.sha256, f->sha256)) {
+		debugf("%s: unchanged since the last ingest", f->source);
+		ctx->files_skipped++;
+		file_release(f);
+		return 1;
+	}
+	if (known && prev.size > f->size)
+		warnf("%s: the file is shorter than when it was last ingested (%lld < %lld"
+		      " bytes): it was rewritten or truncated; reading it again",
+		      f->source, (long long)f->size, (long long)prev.size);
+	if (store_begin(ctx->st, e))
+		goto fail;
+	debugf("%s: reading (%lld bytes)", f->source, (long long)f->size);
+	return 0;
+fail:
+	file_release(f);
+	return -1;
+}
+
+int ingest_file_end(struct ingest_ctx *ctx, struct ingest_file *f, struct err *e)
+{
+	struct source_state st = {0};
+
+	snprintf(st.kind, sizeof st.kind, "%s", f->kind);
+	snprintf(st.type, sizeof st.type, "%s", f->type);
+	st.size = f->size;
+	memcpy(st.sha256, f->sha256, sizeof st.sha256);
+	st.records = f->records;
+	st.rejects = f->rejects;
+	if (store_source_put(ctx->st, f->source, &st, e) || store_commit(ctx->st, e)) {
+		ingest_file_abort(ctx, f);
+		return -1;
+	}
+	ctx->files_read++;
+	if (f->rejects)
+		warnf("%s: %lld of %lld records rejected (listed in the store's reject table"
+		      " and in every report's provenance; -v shows each)",
+		      f->source, (long long)f->rejects, (long long)f->records);
+	file_release(f);
+	return 0;
+}
+
+void ingest_file_abort(struct ingest_ctx *ctx, struct ingest_file *f)
+{
+	store_rollback(ctx->st);
+	file_release(f);
+}
+
+int ingest_reject(struct ingest_ctx *ctx, struct ingest_file *f, long line,
+		  struct err *e, const char *fmt, ...)
+{
+	char reason[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	f->records++;
+	f->rejects++;
+	ctx->records++;
+	ctx->rejects++;
+	if (ctx->strict)
+		return err_set(e, CA_EINPUT, f->source, (int)line, 0, "%s (--strict)", reason);
+	if (store_put_reject(ctx->st, f->source, line, reason, NULL, e))
+		return -1;
+	if (f->rejects == 1 || log_level() >= LOG_VERBOSE)
+		warnf("%s:%ld: rejected: %s", f->source, line, reason);
+	return 0;
+}
+
+void ingest_count(struct ingest_ctx *ctx, struct ingest_file *f, int added)
+{
+	f->records++;
+	ctx->records++;
+	if (added) {
+		f->added++;
+		ctx->added++;
+	}
+	progress_update((uint64_t)ctx->records);
+}
+
+static int unsupported(const struct ingest_ctx *ctx, const struct source_cfg *src,
+		       struct err *e)
+{
+	return err_set(e, CA_EINPUT, ctx->cfg->path, src->line, 0,
+		       "source type '%s' is not supported by ca-audit %s yet", src->type,
+		       CA_AUDIT_VERSION);
+}
+
+static int store_cps(struct ingest_ctx *ctx, struct err *e)
+{
+	const struct config *cfg = ctx->cfg;
+	const char **v = calloc(cfg->n_cps + 1, sizeof *v);
+	const char **d = calloc(cfg->n_cps + 1, sizeof *d);
+	int rc = -1;
+
+	if (!v || !d) {
+		err_set(e, CA_EINTERNAL, NULL, 0, 0, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < cfg->n_cps; i++) {
+		v[i] = cfg->cps[i].version;
+		d[i] = cfg->cps[i].effective;
+	}
+	if (store_begin(ctx->st, e))
+		goto out;
+	if (store_set_cps(ctx->st, v, d, cfg->n_cps, e)) {
+		store_rollback(ctx->st);
+		goto out;
+	}
+	rc = store_commit(ctx->st, e);
+out:
+	free(v);
+	free(d);
+	return rc;
+}
+
+int ingest_run(struct ingest_ctx *ctx, struct err *e)
+{
+	const struct config *cfg = ctx->cfg;
+	int rc = 0;
+
+	if (store_cps(ctx, e))
+		return -1;
+	progress_start("ingest: records", 0);
+	for (size_t i = 0; !rc && i < cfg->n_cert_sources; i++) {
+		const struct source_cfg *src = &cfg->cert_sources[i];
+
+		if (!strcmp(src->type, "openssl-index"))
+			rc = src_openssl_index(ctx, src, e);
+		else if (!strcmp(src->type, "pem"))
+			rc = src_pem(ctx, src, e);
+		else
+			rc = unsupported(ctx, src, e);
+	}
+	for (size_t i = 0; !rc && i < cfg->n_event_sources; i++) {
+		const struct source_cfg *src = &cfg->event_sources[i];
+
+		if (!strcmp(src->type, "jsonl"))
+			rc = src_jsonl(ctx, src, e);
+		else
+			rc = unsupported(ctx, src, e);
+	}
+	for (size_t i = 0; !rc && i < cfg->n_crl_sources; i++)
+		rc = src_crl(ctx, &cfg->crl_sources[i], e);
+	progress_end();
+	return rc;
+}
