@@ -1,0 +1,520 @@
+/*
+ * src_jsonl.c — the canonical RA event log (DESIGN §5): one JSON object per
+ * line, read with jansson into the store's `event` table, and `application`
+ * from each `apply` event.
+ *
+ * Each line is checked against §5 before anything is stored: the kind, its
+ * required fields, the type of every known field and the enumerated values.
+ * A line that fails is rejected with a reason naming the field and what was
+ * expected (ingest_reject); the file goes on, unless --strict. Fields a kind
+ * does not require are still read when present, so that RA systems that log
+ * more (an actor on every event, the app on a revoke) lose nothing; fields
+ * §5 does not know are ignored. Values are normalised here: times to UTC,
+ * serials to OpenSSL's uppercase hex, identity numbers to upper case.
+ */
+#include "ingest.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pathglob.h"
+#include "timeutil.h"
+
+/* The fields of §5, as bits so that each kind can list what it requires. */
+enum {
+	F_APP = 1 << 0, F_SERIAL = 1 << 1, F_METHOD = 1 << 2, F_RESULT = 1 << 3,
+	F_REASON = 1 << 4, F_ITEMS = 1 << 5, F_COVERS = 1 << 6, F_CPS = 1 << 7,
+	F_NEW_SERIAL = 1 << 8, F_RECIPIENT = 1 << 9, F_APPLICANT = 1 << 10,
+	F_CERT_TYPE = 1 << 11
+};
+
+static const struct kind_def {
+	const char *name;
+	unsigned required;
+} kinds[] = {
+	{"apply", F_APP | F_APPLICANT | F_CERT_TYPE},
+	{"notice", F_APP | F_ITEMS},
+	{"accept", F_APP},
+	{"identity_verify", F_APP | F_METHOD | F_RESULT},
+	{"review", F_APP | F_RESULT},
+	{"contract", F_APP | F_CPS},
+	{"issue", F_APP | F_SERIAL},
+	{"deliver", F_APP | F_SERIAL | F_RECIPIENT},
+	{"renew_request", F_SERIAL},
+	{"renew", F_SERIAL | F_NEW_SERIAL},
+	{"revoke_request", F_SERIAL | F_REASON},
+	{"revoke", F_SERIAL | F_REASON},
+	{"archive", F_APP},
+	{"purge", F_APP},
+};
+#define N_KINDS (sizeof kinds / sizeof *kinds)
+
+static const char *const applicant_types[] = {"individual", "organization", "government",
+					      NULL};
+static const char *const id_types[] = {"resident_id", "uscc", "org_code", "passport",
+				       "hk_id", "other", NULL};
+static const char *const sectors[] = {"commercial", "egov-public", "egov-government", NULL};
+static const char *const channels[] = {"counter", "online", "agent", NULL};
+static const char *const methods[] = {"face_to_face", "public_security", "video",
+				      "bank_card", "document_only", "other", NULL};
+static const char *const results[] = {"pass", "fail", NULL};
+static const char *const reasons[] = {"key_compromise", "lost", "holder_request",
+				      "info_changed", "contract_breach", "other", NULL};
+static const char *const notice_items[] = {"usage_conditions", "fees", "personal_info",
+					   "ca_liability", "holder_liability", NULL};
+static const char *const cover_items[] = {"rights", "obligations", NULL};
+
+/* One line being read: the parsed object, the kind, and the reason when the
+ * line must be rejected. */
+struct line {
+	json_t *obj;                 /* borrowed from the caller */
+	const struct kind_def *kind;
+	struct event_rec ev;         /* owned, cleared by the caller */
+	struct app_rec app;          /* owned, for apply */
+	char reason[768];
+};
+
+static int bad(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int bad(struct line *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(l->reason, sizeof l->reason, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *json_kind(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER:
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	default: return "null";
+	}
+}
+
+/* "a, b, c" for messages. */
+static void join_names(const char *const *names, char *buf, size_t n)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; names[i] && used < n; i++)
+		used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", names[i]);
+}
+
+static int in_list(const char *s, const char *const *names)
+{
+	for (size_t i = 0; names[i]; i++)
+		if (!strcmp(s, names[i]))
+			return 1;
+	return 0;
+}
+
+/* The member key of obj; NULL when absent or null (exports write null for
+ * an empty column). */
+static json_t *member(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	return json_is_null(v) ? NULL : v;
+}
+
+static int missing(struct line *l, const char *field)
+{
+	return bad(l, "missing required field '%s' for kind '%s'", field, l->kind->name);
+}
+
+/* A string member: *out stays NULL when absent and not required. name is the
+ * field as the user sees it (dotted for nested fields). */
+static int get_str(struct line *l, json_t *obj, const char *key, const char *name,
+		   int required, const char **out)
+{
+	json_t *v = member(obj, key);
+
+	*out = NULL;
+	if (!v)
+		return required ? missing(l, name) : 0;
+	if (!json_is_string(v))
+		return bad(l, "field '%s': expected a string, found %s", name, json_kind(v));
+	if (required && !*json_string_value(v))
+		return bad(l, "field '%s': expected a non-empty string, found ''", name);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int get_copy(struct line *l, json_t *obj, const char *key, const char *name,
+		    int required, char **dst)
+{
+	const char *s;
+
+	if (get_str(l, obj, key, name, required, &s))
+		return -1;
+	set_str(dst, s);
+	return 0;
+}
+
+static int get_enum(struct line *l, json_t *obj, const char *key, const char *name,
+		    int required, const char *const *allowed, char **dst)
+{
+	const char *s;
+	char names[256];
+
+	if (get_str(l, obj, key, name, required, &s))
+		return -1;
+	if (!s)
+		return 0;
+	if (!in_list(s, allowed)) {
+		join_names(allowed, names, sizeof names);
+		return bad(l, "field '%s': expected one of %s, found '%s'", name, names, s);
+	}
+	set_str(dst, s);
+	return 0;
+}
+
+static int listed(const char *csv, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = csv; *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : "")
+		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
+			return 1;
+	return 0;
+}
+
+/* A list as an array of known names, stored comma separated without
+ * repeats, in the order given. */
+static int get_list(struct line *l, const char *key, int required,
+		    const char *const *allowed, char **dst)
+{
+	json_t *v = member(l->obj, key), *item;
+	char names[256], buf[256] = "";
+	size_t i, used = 0;
+
+	if (!v)
+		return required ? missing(l, key) : 0;
+	if (!json_is_array(v))
+		return bad(l, "field '%s': expected an array of names, found %s", key,
+			   json_kind(v));
+	join_names(allowed, names, sizeof names);
+	json_array_foreach(v, i, item) {
+		const char *s = json_string_value(item);
+
+		if (!s)
+			return bad(l, "field '%s': expected an array of names, found %s at "
+				   "index %zu", key, json_kind(item), i);
+		if (!in_list(s, allowed))
+			return bad(l, "field '%s': unknown item '%s' (expected any of: %s)", key,
+				   s, names);
+		if (!listed(buf, s))
+			used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s",
+						 used ? "," : "", s);
+	}
+	set_str(dst, buf);
+	return 0;
+}
+
+/* A serial as OpenSSL prints it: uppercase hex, whole bytes, no leading
+ * zero bytes (BN_bn2hex), so that the log and the certificate agree. */
+static int get_serial(struct line *l, const char *key, int required, char **dst)
+{
+	const char *s, *p;
+	size_t n;
+	char *out;
+
+	if (get_str(l, l->obj, key, key, required, &s))
+		return -1;
+	if (!s)
+		return 0;
+	for (p = s; *p && isxdigit((unsigned char)*p); p++)
+		;
+	if (!*s || *p)
+		return bad(l, "field '%s': expected a certificate serial in hex, found '%s'",
+			   key, s);
+	while (s[0] == '0' && s[1])
+		s++;
+	n = strlen(s);
+	out = malloc(n + 2);
+	if (!out)
+		return bad(l, "out of memory");
+	snprintf(out, n + 2, "%s%s", n % 2 ? "0" : "", s);
+	for (char *q = out; *q; q++)
+		*q = (char)toupper((unsigned char)*q);
+	free(*dst);
+	*dst = out;
+	return 0;
+}
+
+static int get_time(struct line *l)
+{
+	struct err te = {0};
+	const char *s;
+	char utc[20];
+
+	if (get_str(l, l->obj, "at", "at", 0, &s))
+		return -1;
+	if (!s)
+		return bad(l, "missing required field 'at'");
+	if (time_to_utc(s, utc, &te))
+		return bad(l, "field 'at': %s", te.msg);
+	set_str(&l->ev.at, utc);
+	return 0;
+}
+
+static int get_sha256(struct line *l)
+{
+	const char *s;
+	size_t n = 0;
+
+	if (get_str(l, l->obj, "sha256", "sha256", 0, &s))
+		return -1;
+	if (!s)
+		return 0;
+	while (isxdigit((unsigned char)s[n]))
+		n++;
+	if (n != 64 || s[n])
+		return bad(l, "field 'sha256': expected 64 hex digits, found '%s'", s);
+	set_str(&l->ev.sha256, s);
+	for (char *p = l->ev.sha256; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return 0;
+}
+
+/* A person or organisation: {name, id_type, id} and, for the applicant,
+ * type. Prefix is the field's name for messages. */
+static int get_party(struct line *l, const char *key, int required, char **type,
+		     char **name, char **id_type, char **id)
+{
+	json_t *v = member(l->obj, key);
+	char f_type[48], f_name[48], f_idt[48], f_id[48];
+
+	if (!v)
+		return required ? missing(l, key) : 0;
+	if (!json_is_object(v))
+		return bad(l, "field '%s': expected an object, found %s", key, json_kind(v));
+	snprintf(f_type, sizeof f_type, "%s.type", key);
+	snprintf(f_name, sizeof f_name, "%s.name", key);
+	snprintf(f_idt, sizeof f_idt, "%s.id_type", key);
+	snprintf(f_id, sizeof f_id, "%s.id", key);
+	if ((type && get_enum(l, v, "type", f_type, 1, applicant_types, type)) ||
+	    get_copy(l, v, "name", f_name, 1, name) ||
+	    get_enum(l, v, "id_type", f_idt, 1, id_types, id_type) ||
+	    get_copy(l, v, "id", f_id, 1, id))
+		return -1;
+	normalise_id(*id);
+	if (!**id)
+		return bad(l, "field '%s': expected a non-empty string, found blanks", f_id);
+	return 0;
+}
+
+static int get_kind(struct line *l)
+{
+	char names[512] = "";
+	const char *s;
+	size_t used = 0;
+
+	if (get_str(l, l->obj, "kind", "kind", 0, &s))
+		return -1;
+	if (!s)
+		return bad(l, "missing required field 'kind'");
+	for (size_t i = 0; i < N_KINDS; i++) {
+		if (!strcmp(s, kinds[i].name)) {
+			l->kind = &kinds[i];
+			set_str(&l->ev.kind, s);
+			return 0;
+		}
+		used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
+					 i ? ", " : "", kinds[i].name);
+	}
+	return bad(l, "unknown kind '%s' (expected one of: %s)", s, names);
+}
+
+/* Fills the apply event's application record. */
+static int get_application(struct line *l)
+{
+	struct app_rec *a = &l->app;
+	unsigned req = l->kind->required;
+
+	if (get_party(l, "applicant", !!(req & F_APPLICANT), &a->applicant_type,
+		      &a->applicant_name, &a->applicant_id_type, &a->applicant_id) ||
+	    get_copy(l, l->obj, "cert_type", "cert_type", !!(req & F_CERT_TYPE),
+		     &a->cert_type) ||
+	    get_enum(l, l->obj, "sector", "sector", 0, sectors, &a->sector) ||
+	    get_enum(l, l->obj, "channel", "channel", 0, channels, &a->channel))
+		return -1;
+	set_str(&a->app, l->ev.app);
+	set_str(&a->applied_at, l->ev.at);
+	return 0;
+}
+
+/* Validates the whole line into l->ev (and l->app for apply). */
+static int read_event(struct line *l)
+{
+	struct event_rec *ev = &l->ev;
+	unsigned req;
+
+	if (get_kind(l) || get_time(l))
+		return -1;
+	req = l->kind->required;
+	if (get_copy(l, l->obj, "app", "app", !!(req & F_APP), &ev->app) ||
+	    get_serial(l, "serial", !!(req & F_SERIAL), &ev->serial) ||
+	    get_serial(l, "new_serial", !!(req & F_NEW_SERIAL), &ev->new_serial) ||
+	    get_copy(l, l->obj, "actor", "actor", 0, &ev->actor) ||
+	    get_enum(l, l->obj, "method", "method", !!(req & F_METHOD), methods,
+		     &ev->method) ||
+	    get_enum(l, l->obj, "result", "result", !!(req & F_RESULT), results,
+		     &ev->result) ||
+	    get_enum(l, l->obj, "reason", "reason", !!(req & F_REASON), reasons,
+		     &ev->reason) ||
+	    get_list(l, "items", !!(req & F_ITEMS), notice_items, &ev->items) ||
+	    get_list(l, "covers", 0, cover_items, &ev->covers) ||
+	    get_copy(l, l->obj, "cps_version", "cps_version", !!(req & F_CPS),
+		     &ev->cps_version) ||
+	    get_copy(l, l->obj, "contract", "contract", 0, &ev->contract) ||
+	    get_party(l, "recipient", !!(req & F_RECIPIENT), NULL, &ev->recipient_name,
+		      &ev->recipient_id_type, &ev->recipient_id) ||
+	    get_sha256(l))
+		return -1;
+	return !strcmp(l->kind->name, "apply") ? get_application(l) : 0;
+}
+
+/* Parses one non-blank line and stores it or rejects it. -1 only for what
+ * stops the file: a store failure, or a reject under --strict. */
+static int ingest_line(struct ingest_ctx *ctx, struct ingest_file *f, long lineno,
+		       const char *text, size_t len, struct err *e)
+{
+	struct line l = {0};
+	json_error_t je;
+	int added = 0, rc = 0;
+
+	l.obj = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+	if (!l.obj)
+		return ingest_reject(ctx, f, lineno, e, "invalid JSON at column %d: %s",
+				     je.column, je.text);
+	if (!json_is_object(l.obj))
+		rc = bad(&l, "expected a JSON object, found %s", json_kind(l.obj));
+	else
+		rc = read_event(&l);
+	if (rc) {
+		rc = ingest_reject(ctx, f, lineno, e, "%s", l.reason);
+		goto out;
+	}
+	set_str(&l.ev.source, f->source);
+	l.ev.line = lineno;
+	if (store_put_event(ctx->st, &l.ev, &added, e) ||
+	    (l.app.app && store_put_application(ctx->st, &l.app, NULL, e))) {
+		rc = -1;
+		goto out;
+	}
+	ingest_count(ctx, f, added);
+out:
+	json_decref(l.obj);
+	event_rec_clear(&l.ev);
+	app_rec_clear(&l.app);
+	return rc;
+}
+
+static int blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isspace((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static int ingest_stream(struct ingest_ctx *ctx, struct ingest_file *f, FILE *fp,
+			 struct err *e)
+{
+	char *buf = NULL, *text;
+	size_t cap = 0;
+	ssize_t got;
+	long lineno = 0;
+	int rc = 0;
+
+	errno = 0;
+	while (!rc && (got = getline(&buf, &cap, fp)) >= 0) {
+		size_t len = (size_t)got;
+
+		lineno++;
+		text = buf;
+		/* a byte order mark, as Windows editors write */
+		if (lineno == 1 && len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
+			text += 3;
+			len -= 3;
+		}
+		while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+			len--;
+		if (!blank(text, len))
+			rc = ingest_line(ctx, f, lineno, text, len, e);
+	}
+	if (!rc && ferror(fp))
+		rc = err_set(e, CA_EIO, f->source, (int)lineno + 1, 0, "unable to read: %s",
+			     strerror(errno));
+	free(buf);
+	return rc;
+}
+
+static int ingest_jsonl_file(struct ingest_ctx *ctx, const char *path, struct err *e)
+{
+	struct ingest_file f;
+	FILE *fp;
+	int rc;
+
+	rc = ingest_file_begin(ctx, path, "events", "jsonl", &f, e);
+	if (rc)
+		return rc > 0 ? 0 : -1;
+	fp = fopen(f.path, "r");
+	if (!fp) {
+		err_set(e, CA_EIO, f.source, 0, 0, "unable to open: %s", strerror(errno));
+		ingest_file_abort(ctx, &f);
+		return -1;
+	}
+	rc = ingest_stream(ctx, &f, fp, e);
+	fclose(fp);
+	if (rc) {
+		ingest_file_abort(ctx, &f);
+		return -1;
+	}
+	return ingest_file_end(ctx, &f, e);
+}
+
+int src_jsonl(struct ingest_ctx *ctx, const struct source_cfg *src, struct err *e)
+{
+	const struct config *cfg = ctx->cfg;
+	struct strlist files = {0};
+	char *pattern;
+	int rc = 0;
+
+	if (!src->path)
+		return err_set(e, CA_EINPUT, cfg->path, src->line, 0,
+			       "source of type 'jsonl' needs a 'path'");
+	if (cfg->timezone && strcmp(time_zone(), cfg->timezone) &&
+	    time_set_zone(cfg->timezone, e))
+		return -1;
+	pattern = config_path(cfg, src->path);
+	if (!pattern)
+		return err_set(e, CA_EINTERNAL, NULL, 0, 0, "out of memory");
+	if (pathglob(pattern, &files, e)) {
+		free(pattern);
+		return -1;
+	}
+	if (!files.n)
+		warnf("events source '%s' matches no file", src->path);
+	for (size_t i = 0; !rc && i < files.n; i++)
+		rc = ingest_jsonl_file(ctx, files.v[i], e);
+	strlist_free(&files);
+	free(pattern);
+	return rc;
+}
