@@ -217,9 +217,9 @@ static int wd_parse_days(struct wd_parse *p, const char *s, const char *line, st
 			       "expected 'holiday' or 'workday' after the date");
 	while (isspace((unsigned char)*q))
 		q++;
-	if (strncmp(q, "holiday", 7) == 0 && isspace((unsigned char)q[7]))
+	if (strncmp(q, "holiday", 7) == 0 && (!q[7] || isspace((unsigned char)q[7])))
 		status = 'h';
-	else if (strncmp(q, "workday", 7) == 0 && isspace((unsigned char)q[7]))
+	else if (strncmp(q, "workday", 7) == 0 && (!q[7] || isspace((unsigned char)q[7])))
 		status = 'w';
 	else
 		return err_set(e, CA_EINPUT, p->file, p->line, (int)(q - line) + 1,
