@@ -48,16 +48,25 @@ static void apply_zone(const char *zone)
 	tzset();
 }
 
+/* A zone is known when the tz database has a compiled file for it; the TZif
+ * magic keeps out zone.tab, leapseconds and the like, which glibc would
+ * otherwise take silently as UTC. */
 static int zone_exists(const char *zone)
 {
 	struct stat sb;
-	char path[512];
+	char path[512], magic[4];
+	FILE *f;
+	int ok;
 
 	if (!zone || !*zone || zone[0] == '/' || strstr(zone, ".."))
 		return 0;
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", zoneinfo_dir(), zone) >= sizeof path)
 		return 0;
-	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+	if (stat(path, &sb) || !S_ISREG(sb.st_mode) || !(f = fopen(path, "rb")))
+		return 0;
+	ok = fread(magic, 1, 4, f) == 4 && !memcmp(magic, "TZif", 4);
+	fclose(f);
+	return ok;
 }
 
 static int unknown_zone(const char *zone, struct err *e)

@@ -138,7 +138,8 @@ START_TEST(test_zones)
 	ck_assert_int_eq(time_set_zone("../../../etc/passwd", &e), -1);
 	ck_assert_int_eq(time_set_zone("", &e), -1);
 	ck_assert_msg(strstr(e.msg, "unknown time zone ''"), "%s", e.msg);
-	ck_assert_int_eq(time_set_zone("Asia", &e), -1); /* a directory, not a zone */
+	ck_assert_int_eq(time_set_zone("Asia", &e), -1);     /* a directory, not a zone */
+	ck_assert_int_eq(time_set_zone("zone.tab", &e), -1); /* a file, but no zone */
 	ck_assert_str_eq(time_zone(), "America/New_York");
 	assert_utc("2024-07-15 12:00:00", "2024-07-15 16:00:00");
 }
