@@ -20,6 +20,7 @@ SAN ?=
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SAN) $(CFLAGS) \
 	-DCA_AUDIT_VERSION='"$(VERSION)"' -DCA_AUDIT_DATADIR='"$(PREFIX)/share/ca-audit"' \
+	-DCA_AUDIT_LIBEXECDIR='"$(PREFIX)/libexec/ca-audit"' \
 	-Iaudit -Ireports -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
@@ -90,19 +91,22 @@ check: deps
 	  CA_AUDIT_ROOT=$(CURDIR) tests/run-suites $(TEST_BIN)
 
 check-sanitize: deps
-	@$(MAKE) --no-print-directory BUILD=build-san CFLAGS="-O1 -g" \
-	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	  ASAN_OPTIONS=detect_leaks=1 check
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(MAKE) --no-print-directory BUILD=build-san CFLAGS="-O1 -g" \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check
 
 DEMO_DIR ?= demo
 DEMO_CERTS ?= 20000
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@tests/../fixtures/demo.sh $(abspath $(BIN)) $(abspath $(GEN)) $(DEMO_DIR) $(DEMO_CERTS)
+	@rm -rf $(DEMO_DIR)
+	@CA_AUDIT_GEN=$(abspath $(GEN)) $(BIN) --no-progress demo -o $(DEMO_DIR) --certs $(DEMO_CERTS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ca-audit/rules
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ca-audit
+	install -d $(DESTDIR)$(PREFIX)/libexec/ca-audit
+	install -m 755 $(GEN) $(DESTDIR)$(PREFIX)/libexec/ca-audit/ca-audit-gen
 	install -m 644 rules/* $(DESTDIR)$(PREFIX)/share/ca-audit/rules/
 
 clean:
