@@ -400,12 +400,16 @@ static int load_source(struct loader *l, yaml_node_t *item, const struct source_
 	const char *name;
 	char names[300] = "";
 
-	if (ydoc_check_keys(l->d, item, any_keys, l->e))
-		return -1;
+	if (!ydoc_is_map(item))
+		return ydoc_error(l->d, item, l->e, "expected a mapping");
 	s->line = (int)item->start_mark.line + 1;
 	tn = ydoc_get(l->d, item, "type");
-	if (!tn && types[1].type)
+	if (!tn && types[1].type) {
+		/* A misspelt "type" is the likelier mistake: name it first. */
+		if (ydoc_check_keys(l->d, item, any_keys, l->e))
+			return -1;
 		return ydoc_error(l->d, item, l->e, "missing key 'type'");
+	}
 	if (tn) {
 		if (!(name = ydoc_scalar(tn)))
 			return ydoc_error(l->d, tn, l->e, "expected a string for 'type'");

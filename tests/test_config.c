@@ -355,7 +355,9 @@ static const struct bad bad[] = {
 	 "unknown key 'storage' (expected one of: ca, timezone, store, sources, cps, identity, "
 	 "policy, mutual_recognition, checklists, attestations, waivers, reports)"},
 	{"unknown key in a source entry", "ca: {name: X}\nsources:\n  certificates:\n"
-	 "    - type: pem\n      pth: a.pem\n", 5, 7, "unknown key 'pth'"},
+	 "    - type: pem\n      pth: a.pem\n", 5, 7, "unknown key 'pth' (expected one of: type, path)"},
+	{"misspelt type", "ca: {name: X}\nsources:\n  certificates:\n"
+	 "    - {typ: pem, path: a.pem}\n", 4, 8, "unknown key 'typ'"},
 	{"key of another source type", "ca: {name: X}\nsources:\n  certificates:\n"
 	 "    - {type: pem, path: a.pem, index: i.txt}\n", 4, 32,
 	 "unknown key 'index' (expected one of: type, path)"},
