@@ -226,36 +226,44 @@ static size_t dn_value_len(const char *v)
 	return i;
 }
 
-/* Appends one "type=value" with the value masked when personal. */
+/* Appends one "type=value" with the value masked when personal. Spaces
+ * around the value (OpenSSL's "CN = x, O = y" style) are kept as they are
+ * rather than counted as characters of the name. */
 static void dn_mask_ava(struct buf *b, const char *ava, size_t n)
 {
 	const char *eq = memchr(ava, '=', n);
 	int kind = eq ? dn_attr_kind(ava, (size_t)(eq - ava)) : 0;
+	size_t start, end;
 	char *raw, *masked;
 
-	/* A hex-encoded (#...) value is BER, not text: starring it whole keeps
-	 * no personal byte and no half-decoded garbage. */
-	if (!kind || eq[1] == '#') {
-		if (kind) {
-			buf_add(b, ava, (size_t)(eq - ava) + 1);
-			buf_add(b, "#", 1);
-			for (size_t i = (size_t)(eq - ava) + 2; i < n; i++)
-				buf_add(b, "*", 1);
-		} else {
-			buf_add(b, ava, n);
-		}
+	if (!kind) {
+		buf_add(b, ava, n);
 		return;
 	}
-	raw = dn_unescape(eq + 1, n - (size_t)(eq + 1 - ava));
-	masked = raw ? (kind == 'n' ? mask_name(raw) : mask_id(raw)) : NULL;
-	if (!masked)
-		b->failed = 1;
-	else {
-		buf_add(b, ava, (size_t)(eq - ava) + 1);
-		dn_escape(b, masked);
+	start = (size_t)(eq - ava) + 1;
+	while (start < n && ava[start] == ' ')
+		start++;
+	end = n;
+	while (end > start + 1 && ava[end - 1] == ' ' && ava[end - 2] != '\\')
+		end--;
+	buf_add(b, ava, start);
+	/* A hex-encoded (#...) value is BER, not text: starring it whole keeps
+	 * no personal byte and no half-decoded garbage. */
+	if (start < end && ava[start] == '#') {
+		buf_add(b, "#", 1);
+		for (size_t i = start + 1; i < end; i++)
+			buf_add(b, "*", 1);
+	} else {
+		raw = dn_unescape(ava + start, end - start);
+		masked = raw ? (kind == 'n' ? mask_name(raw) : mask_id(raw)) : NULL;
+		if (!masked)
+			b->failed = 1;
+		else
+			dn_escape(b, masked);
+		free(raw);
+		free(masked);
 	}
-	free(raw);
-	free(masked);
+	buf_add(b, ava + end, n - end);
 }
 
 char *mask_dn(const char *dn)

@@ -129,6 +129,10 @@ START_TEST(dn_escapes)
 	/* Hex-escaped UTF-8 is decoded before counting: 张三 is two characters. */
 	expect(mask_dn, "CN=\\E5\\BC\\A0\\E4\\B8\\89,C=CN", "CN=张*,C=CN");
 	expect(mask_dn, "CN=#0c06e5bca0e4b889,C=CN", "CN=#****************,C=CN");
+	/* OpenSSL's one-line style: spaces around '=' and after ',' are not
+	 * part of the value. */
+	expect(mask_dn, "C = CN, CN = 张三丰 , serialNumber = 123456789",
+	       "C = CN, CN = 张** , serialNumber = 1234*6789");
 }
 END_TEST
 
