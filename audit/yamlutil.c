@@ -134,9 +134,12 @@ int ydoc_load_buffer(const char *name, const unsigned char *buf, size_t len,
 	if (!yaml_parser_load(&parser, &d->doc)) {
 		const yaml_mark_t *m = parser.problem_mark.line || parser.problem_mark.column
 					       ? &parser.problem_mark : &parser.context_mark;
+		/* libyaml's message for a tab says nothing of tabs; say it */
+		int tab = m->index < len && buf[m->index] == '\t';
 		err_set(e, CA_EINPUT, name, (int)m->line + 1, (int)m->column + 1,
-			"invalid YAML: %s%s%s", parser.problem ? parser.problem : "syntax error",
-			parser.context ? " " : "", parser.context ? parser.context : "");
+			"invalid YAML: %s%s%s%s", parser.problem ? parser.problem : "syntax error",
+			parser.context ? " " : "", parser.context ? parser.context : "",
+			tab ? " (a tab: YAML is indented with spaces only)" : "");
 		goto out;
 	}
 	d->loaded = 1;
