@@ -1,0 +1,352 @@
+/*
+ * src_openssl_index.c — the `openssl-index` certificate source: the database
+ * `openssl ca` keeps (index.txt) and the directory of issued certificates.
+ *
+ * index.txt has one line per certificate, six tab-separated fields: status
+ * (V valid, R revoked, E expired), expiry time, revocation time with an
+ * optional reason, serial in hex, file name (always "unknown" in practice)
+ * and the subject in the old slash form, in which openssl writes non-ASCII
+ * bytes as \xE6\x9D\x8E. The index says what happened to a certificate;
+ * the certificate file <certs>/<SERIAL>.pem says what it is, so every column
+ * but status and revocation comes from the file. index.txt is the unit of
+ * ingest (its digest decides whether anything changed); a line that cannot
+ * be used is rejected with its line number.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ingest.h"
+#include "x509.h"
+
+#define IDX_FIELDS 6
+
+/* Revocation reasons as openssl ca writes them, and the RFC 5280 names the
+ * CRL reader stores; keyTime and CAkeyTime are how -crl_compromise and
+ * -crl_CA_compromise are recorded. */
+static const char *const idx_reasons[][2] = {
+	{"unspecified", "unspecified"}, {"keyCompromise", "keyCompromise"},
+	{"CACompromise", "cACompromise"}, {"affiliationChanged", "affiliationChanged"},
+	{"superseded", "superseded"}, {"cessationOfOperation", "cessationOfOperation"},
+	{"certificateHold", "certificateHold"}, {"removeFromCRL", "removeFromCRL"},
+	{"keyTime", "keyCompromise"}, {"CAkeyTime", "cACompromise"},
+};
+
+/* One index line and where its certificates are. */
+struct idx_job {
+	struct ingest_ctx *ctx;
+	struct ingest_file *f;
+	const struct source_cfg *src;
+	const char *certs;  /* resolved directory */
+	long line;
+	/* the first certificate found in a file */
+	unsigned char *der;
+	size_t der_len;
+	char bad[256];
+};
+
+/* "YYMMDDHHMMSSZ" or "YYYYMMDDHHMMSSZ" as stored UTC text. */
+static int idx_time(const char *s, char out[20])
+{
+	size_t n = strlen(s), yl = n == 13 ? 2 : n == 15 ? 4 : 0;
+	unsigned y = 0, v[5];
+
+	if (!yl || s[n - 1] != 'Z' || strspn(s, "0123456789") != n - 1)
+		return -1;
+	for (size_t i = 0; i < yl; i++)
+		y = y * 10 + (unsigned)(s[i] - '0');
+	if (yl == 2)
+		y += y >= 50 ? 1900 : 2000;
+	for (int i = 0; i < 5; i++)
+		v[i] = (unsigned)(s[yl + 2 * i] - '0') * 10 + (unsigned)(s[yl + 2 * i + 1] - '0');
+	if (v[0] < 1 || v[0] > 12 || v[1] < 1 || v[1] > 31 || v[2] > 23 || v[3] > 59 || v[4] > 59)
+		return -1;
+	snprintf(out, 20, "%04u-%02u-%02u %02u:%02u:%02u", y % 10000, v[0] % 100, v[1] % 100,
+		 v[2] % 100, v[3] % 100, v[4] % 100);
+	return 0;
+}
+
+/* The subject with openssl's \xHH escapes turned back into bytes, for messages. */
+static void idx_subject(const char *s, char *out, size_t n)
+{
+	size_t o = 0;
+
+	for (; *s && o + 1 < n; s++) {
+		if (s[0] == '\\' && s[1] == 'x' && isxdigit((unsigned char)s[2]) &&
+		    isxdigit((unsigned char)s[3])) {
+			char hex[3] = {s[2], s[3], 0};
+			out[o++] = (char)strtol(hex, NULL, 16);
+			s += 3;
+		} else {
+			out[o++] = *s;
+		}
+	}
+	out[o] = '\0';
+}
+
+static unsigned char *idx_slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	unsigned char *buf = NULL, *nb;
+	size_t n = 0, cap = 0, got;
+
+	if (!fp)
+		return NULL;
+	do {
+		if (cap - n < 16384) {
+			cap = cap ? cap * 2 : 16384;
+			if (!(nb = realloc(buf, cap))) {
+				free(buf);
+				fclose(fp);
+				return NULL;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, fp);
+		n += got;
+	} while (got);
+	fclose(fp);
+	*len = n;
+	return buf;
+}
+
+static int idx_first_cert(const unsigned char *der, size_t len, long pos, void *arg)
+{
+	struct idx_job *job = arg;
+
+	(void)pos;
+	if (job->der || job->bad[0])
+		return 0;
+	if (!(job->der = malloc(len)))
+		return -1;
+	memcpy(job->der, der, len);
+	job->der_len = len;
+	return 0;
+}
+
+static int idx_bad_cert(long pos, const char *reason, void *arg)
+{
+	struct idx_job *job = arg;
+
+	(void)pos;
+	if (!job->der && !job->bad[0])
+		snprintf(job->bad, sizeof job->bad, "%s", reason);
+	return 0;
+}
+
+/* Finds and reads <certs>/<serial>.{pem,der,crt} (the serial as written
+ * and in lower case); 1 when no such file exists, *name says which was read. */
+static int idx_load(struct idx_job *job, const char *serial, char **name)
+{
+	static const char *const exts[] = {".pem", ".der", ".crt"};
+	char lower[256];
+	const char *forms[2] = {serial, lower};
+	size_t i;
+
+	for (i = 0; serial[i] && i + 1 < sizeof lower; i++)
+		lower[i] = (char)tolower((unsigned char)serial[i]);
+	lower[i] = '\0';
+	for (size_t k = 0; k < 3; k++)
+		for (size_t c = 0; c < 2; c++) {
+			char *path = NULL;
+			unsigned char *buf;
+			size_t len = 0;
+			if (asprintf(&path, "%s/%s%s", job->certs, forms[c], exts[k]) < 0)
+				return -1;
+			if (!(buf = idx_slurp(path, &len))) {
+				free(path);
+				continue;
+			}
+			*name = path;
+			job->bad[0] = '\0';
+			if (x509_split(buf, len, idx_first_cert, idx_bad_cert, job) < 0)
+				snprintf(job->bad, sizeof job->bad, "out of memory");
+			free(buf);
+			return 0;
+		}
+	return 1;
+}
+
+static const char *idx_reason(const char *s)
+{
+	for (size_t i = 0; i < sizeof idx_reasons / sizeof *idx_reasons; i++)
+		if (!strcasecmp(s, idx_reasons[i][0]))
+			return idx_reasons[i][1];
+	return NULL;
+}
+
+#define REJECT(...) return ingest_reject(job->ctx, job->f, job->line, e, __VA_ARGS__)
+
+/* Stores the certificate the line's file holds, with the line's status. */
+static int idx_store(struct idx_job *job, char **fld, const char *revoked_at,
+		     const char *reason, struct err *e)
+{
+	const struct config *cfg = job->ctx->cfg;
+	struct cert_rec r = {0};
+	struct err pe = {0};
+	char *name = NULL, subj[512];
+	const char *status = fld[0][0] == 'V' ? "valid" : fld[0][0] == 'R' ? "revoked" : "expired";
+	int rc, added = 0;
+
+	rc = idx_load(job, fld[3], &name);
+	if (rc < 0)
+		return err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
+	if (rc == 1) {
+		idx_subject(fld[5], subj, sizeof subj);
+		REJECT("no certificate file for serial %s (%s): expected '%s/%s.pem' (or .der, .crt)",
+		       fld[3], subj, job->src->certs, fld[3]);
+	}
+	if (!job->der) {
+		rc = ingest_reject(job->ctx, job->f, job->line, e,
+				   "certificate file '%s' for serial %s: %s", name, fld[3],
+				   job->bad[0] ? job->bad : "no certificate in it");
+		free(name);
+		return rc;
+	}
+	rc = x509_read_der(job->der, job->der_len, cfg->identity, cfg->n_identity, &r, &pe);
+	free(job->der);
+	job->der = NULL;
+	if (rc < 0) {
+		rc = ingest_reject(job->ctx, job->f, job->line, e,
+				   "certificate file '%s' for serial %s: %s", name, fld[3], pe.msg);
+	} else if (strcmp(r.serial, fld[3])) {
+		rc = ingest_reject(job->ctx, job->f, job->line, e,
+				   "certificate file '%s' has serial %s, the index says %s", name,
+				   r.serial, fld[3]);
+	} else {
+		r.status = strdup(status);
+		r.revoked_at = xstrdup(revoked_at);
+		r.revocation_reason = xstrdup(reason);
+		r.source = strdup(job->f->source);
+		if (!r.status || !r.source || (revoked_at && !r.revoked_at) ||
+		    (reason && !r.revocation_reason))
+			rc = err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
+		else if ((rc = store_put_certificate(job->ctx->st, &r, &added, e)) == 0)
+			ingest_count(job->ctx, job->f, added);
+	}
+	cert_rec_clear(&r);
+	free(name);
+	return rc;
+}
+
+/* Checks one line's fields and stores its certificate. */
+static int idx_line(struct idx_job *job, char *text, struct err *e)
+{
+	char *fld[IDX_FIELDS + 1], *p = text, *rev_reason = NULL;
+	char t[20], revoked_at[20];
+	const char *reason = NULL;
+	size_t n = 0, sl;
+
+	while (n < IDX_FIELDS + 1) {
+		fld[n++] = p;
+		if (!(p = strchr(p, '\t')))
+			break;
+		*p++ = '\0';
+	}
+	if (n != IDX_FIELDS)
+		REJECT("expected 6 tab-separated fields (status, expiry, revocation, serial, file,"
+		       " subject), found %zu", n);
+	if (strlen(fld[0]) != 1 || !strchr("VRE", fld[0][0]))
+		REJECT("expected status V, R or E, found '%s'", fld[0]);
+	if (idx_time(fld[1], t) < 0)
+		REJECT("expected an expiry time YYMMDDHHMMSSZ, found '%s'", fld[1]);
+	if (fld[0][0] == 'R') {
+		if (!fld[2][0])
+			REJECT("revoked certificate without a revocation time: expected"
+			       " YYMMDDHHMMSSZ[,reason]");
+		if ((rev_reason = strchr(fld[2], ',')) != NULL) {
+			char *extra = strchr(rev_reason + 1, ',');
+			*rev_reason++ = '\0';
+			if (extra)
+				*extra = '\0';
+			if (!(reason = idx_reason(rev_reason)))
+				REJECT("unknown revocation reason '%s': expected unspecified,"
+				       " keyCompromise, CACompromise, affiliationChanged, superseded,"
+				       " cessationOfOperation, certificateHold or removeFromCRL",
+				       rev_reason);
+		}
+		if (idx_time(fld[2], revoked_at) < 0)
+			REJECT("expected a revocation time YYMMDDHHMMSSZ, found '%s'", fld[2]);
+	}
+	sl = strlen(fld[3]);
+	if (!sl || strspn(fld[3], "0123456789abcdefABCDEF") != sl || sl > 200)
+		REJECT("expected a hexadecimal serial, found '%s'", fld[3]);
+	for (char *s = fld[3]; *s; s++)
+		*s = (char)toupper((unsigned char)*s);
+	if (sl % 2) {
+		memmove(fld[3] + 1, fld[3], sl + 1);
+		fld[3][0] = '0';
+	}
+	return idx_store(job, fld, fld[0][0] == 'R' ? revoked_at : NULL, reason, e);
+}
+
+static int idx_file(struct idx_job *job, const char *path, struct err *e)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int rc = 0;
+
+	if (!fp)
+		return err_set(e, CA_EIO, path, 0, 0, "unable to open '%s': %s", path,
+			       strerror(errno));
+	while (rc == 0 && (n = getline(&buf, &cap, fp)) >= 0) {
+		char *line;
+		job->line++;
+		while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+			buf[--n] = '\0';
+		if (!n)
+			continue;
+		/* room for idx_line to pad an odd-length serial */
+		if (!(line = malloc((size_t)n + 2))) {
+			rc = err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
+			break;
+		}
+		memcpy(line, buf, (size_t)n + 1);
+		rc = idx_line(job, line, e);
+		free(line);
+	}
+	if (rc == 0 && ferror(fp))
+		rc = err_set(e, CA_EIO, path, 0, 0, "unable to read '%s': %s", path,
+			     strerror(errno));
+	free(buf);
+	fclose(fp);
+	return rc;
+}
+
+int src_openssl_index(struct ingest_ctx *ctx, const struct source_cfg *src, struct err *e)
+{
+	struct ingest_file f;
+	struct idx_job job = {.ctx = ctx, .f = &f, .src = src};
+	char *index, *certs;
+	int rc;
+
+	if (!src->index || !src->certs)
+		return err_set(e, CA_EINPUT, ctx->cfg->path, src->line, 0,
+			       "an openssl-index source needs 'index' and 'certs'");
+	index = config_path(ctx->cfg, src->index);
+	certs = config_path(ctx->cfg, src->certs);
+	if (!index || !certs) {
+		free(index);
+		free(certs);
+		return err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
+	}
+	job.certs = certs;
+	rc = ingest_file_begin(ctx, index, "certificates", "openssl-index", &f, e);
+	if (rc == 0) {
+		if (idx_file(&job, index, e) < 0) {
+			ingest_file_abort(ctx, &f);
+			rc = -1;
+		} else {
+			rc = ingest_file_end(ctx, &f, e);
+		}
+	}
+	free(job.der);
+	free(index);
+	free(certs);
+	return rc < 0 ? -1 : 0;
+}

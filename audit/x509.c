@@ -1,0 +1,1479 @@
+/*
+ * x509.c — reads certificates into struct cert_rec without d2i_X509.
+ *
+ * OpenSSL 3.0's d2i_X509 spends most of its ~90 µs per certificate setting
+ * up a provider-backed public-key decoder that an audit never needs. This
+ * reader walks the Certificate and TBSCertificate with ASN1_get_object and
+ * decodes each piece itself: names (RFC 4514 text, built here so that
+ * characters outside the BMP come out as valid UTF-8 even from a BMPString
+ * with surrogate pairs, where X509_NAME_print_ex emits CESU-8), times,
+ * the handful of extensions DESIGN §6 has columns for, and the public key's
+ * algorithm and size. Every length is checked against its enclosing element,
+ * so a malformed certificate is an error, never a read out of bounds.
+ * OpenSSL's object table is consulted only for names this file has no table
+ * entry for.
+ */
+#include "x509.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/asn1.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+
+#include "idcodes.h"
+
+/* One DER element inside a bounded buffer. */
+struct tlv {
+	const unsigned char *start; /* first byte of the tag */
+	const unsigned char *p;     /* contents */
+	size_t len;                 /* length of contents */
+	size_t total;               /* tag + length + contents */
+	int tag, cls, cons;
+};
+
+/* A growable string; oom is sticky so callers check once at the end. */
+struct sbuf {
+	char *s;
+	size_t n, cap;
+	int oom;
+};
+
+/* One attribute of a Name, in DER order. */
+struct name_ent {
+	struct tlv oid;
+	struct tlv val;
+	int set; /* index of its RelativeDistinguishedName */
+};
+
+struct name {
+	struct name_ent *v; /* owned */
+	size_t n;
+};
+
+/* An extension this file has no column for, kept for identity lookups. */
+struct other_ext {
+	struct tlv oid;
+	const unsigned char *val;
+	size_t len;
+};
+
+#define MAX_OTHER_EXT 32
+
+static const unsigned char OID_SM2_SM3[] = {0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x83, 0x75};
+static const unsigned char OID_SM2_CURVE[] = {0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x82, 0x2d};
+static const unsigned char OID_RSA[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
+static const unsigned char OID_SHA256_RSA[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b};
+static const unsigned char OID_EC_KEY[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+static const unsigned char OID_P256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+static const unsigned char OID_P384[] = {0x2b, 0x81, 0x04, 0x00, 0x22};
+static const unsigned char OID_P521[] = {0x2b, 0x81, 0x04, 0x00, 0x23};
+static const unsigned char OID_BC[] = {0x55, 0x1d, 0x13};
+static const unsigned char OID_KU[] = {0x55, 0x1d, 0x0f};
+static const unsigned char OID_EKU[] = {0x55, 0x1d, 0x25};
+static const unsigned char OID_CP[] = {0x55, 0x1d, 0x20};
+static const unsigned char OID_CRLDP[] = {0x55, 0x1d, 0x1f};
+static const unsigned char OID_SAN[] = {0x55, 0x1d, 0x11};
+static const unsigned char OID_AIA[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01};
+static const unsigned char OID_OCSP[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01};
+static const unsigned char OID_EMAIL[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01};
+
+#define OID_IS(t, arr) ((t)->len == sizeof(arr) && memcmp((t)->p, (arr), sizeof(arr)) == 0)
+
+/* Short names of common attribute types under 2.5.4, as OpenSSL spells
+ * them, so that names print without a trip through OpenSSL's table. */
+static const char *const x509_attr_2_5_4[] = {
+	[3] = "CN", [4] = "SN", [5] = "serialNumber", [6] = "C", [7] = "L",
+	[8] = "ST", [9] = "street", [10] = "O", [11] = "OU", [12] = "title",
+	[42] = "GN",
+};
+
+/* Short names of the id-kp purposes (1.3.6.1.5.5.7.3.x) as OpenSSL spells them. */
+static const unsigned char OID_KP[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03};
+static const char *const x509_kp_names[] = {
+	[1] = "serverAuth", [2] = "clientAuth", [3] = "codeSigning",
+	[4] = "emailProtection", [8] = "timeStamping", [9] = "OCSPSigning",
+};
+
+static const char *const x509_ku_names[] = {
+	"digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment",
+	"keyAgreement", "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly",
+};
+
+/* ---- small buffers -------------------------------------------------- */
+
+static void sb_add(struct sbuf *b, const void *p, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+		char *s;
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		s = realloc(b->s, cap);
+		if (!s) {
+			b->oom = 1;
+			return;
+		}
+		b->s = s;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->n, p, n);
+	b->n += n;
+	b->s[b->n] = '\0';
+}
+
+static void sb_adds(struct sbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+/* Adds s as the next item of a comma-separated list. */
+static void sb_item(struct sbuf *b, const char *s)
+{
+	if (b->n)
+		sb_add(b, ",", 1);
+	sb_adds(b, s);
+}
+
+static void sb_utf8(struct sbuf *b, uint32_t c)
+{
+	unsigned char u[4];
+	size_t n;
+
+	if (c < 0x80) {
+		u[0] = (unsigned char)c;
+		n = 1;
+	} else if (c < 0x800) {
+		u[0] = (unsigned char)(0xc0 | (c >> 6));
+		u[1] = (unsigned char)(0x80 | (c & 0x3f));
+		n = 2;
+	} else if (c < 0x10000) {
+		u[0] = (unsigned char)(0xe0 | (c >> 12));
+		u[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
+		u[2] = (unsigned char)(0x80 | (c & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (unsigned char)(0xf0 | (c >> 18));
+		u[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3f));
+		u[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
+		u[3] = (unsigned char)(0x80 | (c & 0x3f));
+		n = 4;
+	}
+	sb_add(b, u, n);
+}
+
+static void sb_hex(struct sbuf *b, const unsigned char *p, size_t n, int upper)
+{
+	const char *dig = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	char two[2];
+
+	for (size_t i = 0; i < n; i++) {
+		two[0] = dig[p[i] >> 4];
+		two[1] = dig[p[i] & 15];
+		sb_add(b, two, 2);
+	}
+}
+
+/* Hands the text over as an owned string ("" when empty); NULL on oom. */
+static char *sb_take(struct sbuf *b)
+{
+	char *s;
+
+	if (b->oom) {
+		free(b->s);
+		memset(b, 0, sizeof *b);
+		return NULL;
+	}
+	s = b->s ? b->s : strdup("");
+	memset(b, 0, sizeof *b);
+	return s;
+}
+
+/* ---- DER walking ---------------------------------------------------- */
+
+/* Reads the element at *pp, which must end by end, and moves *pp past it. */
+static int tlv_next(const unsigned char **pp, const unsigned char *end, struct tlv *t)
+{
+	const unsigned char *q = *pp;
+	long len;
+	int tag, cls, r;
+
+	if (q >= end)
+		return -1;
+	r = ASN1_get_object(&q, &len, &tag, &cls, (long)(end - q));
+	if ((r & 0x80) || r == 0x21 || len < 0 || (size_t)len > (size_t)(end - q)) {
+		ERR_clear_error();
+		return -1;
+	}
+	t->start = *pp;
+	t->p = q;
+	t->len = (size_t)len;
+	t->total = (size_t)(q - *pp) + (size_t)len;
+	t->tag = tag;
+	t->cls = cls;
+	t->cons = r & V_ASN1_CONSTRUCTED;
+	*pp = q + len;
+	return 0;
+}
+
+/* As tlv_next, and the element must be a universal tag (or context tag when
+ * cls is V_ASN1_CONTEXT_SPECIFIC) with the given number. */
+static int tlv_expect(const unsigned char **pp, const unsigned char *end, int cls, int tag,
+		      struct tlv *t)
+{
+	if (tlv_next(pp, end, t) < 0 || t->cls != cls || t->tag != tag)
+		return -1;
+	return 0;
+}
+
+static int tlv_seq(const unsigned char **pp, const unsigned char *end, struct tlv *t)
+{
+	return tlv_expect(pp, end, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, t) < 0 || !t->cons ? -1 : 0;
+}
+
+/* Dotted text of an OBJECT IDENTIFIER's contents; -1 when malformed or too long. */
+static int oid_text(const unsigned char *p, size_t len, char *out, size_t n)
+{
+	size_t o = 0;
+	uint64_t v = 0;
+	int first = 1, w;
+
+	if (!len || (p[len - 1] & 0x80) || n < 2)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (v >> 56)
+			return -1;
+		v = (v << 7) | (p[i] & 0x7f);
+		if (p[i] & 0x80)
+			continue;
+		if (first) {
+			unsigned a = v < 40 ? 0 : v < 80 ? 1 : 2;
+			w = snprintf(out + o, n - o, "%u.%llu", a,
+				     (unsigned long long)(v - 40 * a));
+			first = 0;
+		} else {
+			w = snprintf(out + o, n - o, ".%llu", (unsigned long long)v);
+		}
+		if (w < 0 || (size_t)w >= n - o)
+			return -1;
+		o += (size_t)w;
+		v = 0;
+	}
+	return 0;
+}
+
+/* DER contents of a dotted OID; length, or -1 when txt is not an OID. */
+static int oid_encode(const char *txt, unsigned char *out, size_t n)
+{
+	uint64_t arcs[40];
+	size_t na = 0, o = 0;
+	const char *s = txt;
+
+	while (*s && na < 40) {
+		char *end;
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		arcs[na++] = strtoull(s, &end, 10);
+		s = end;
+		if (*s == '.')
+			s++;
+		else if (*s)
+			return -1;
+	}
+	if (na < 2 || *s || arcs[0] > 2)
+		return -1;
+	arcs[1] += arcs[0] * 40;
+	for (size_t i = 1; i < na; i++) {
+		unsigned char tmp[10];
+		size_t k = 0;
+		uint64_t v = arcs[i];
+		do {
+			tmp[k++] = (unsigned char)(v & 0x7f);
+			v >>= 7;
+		} while (v);
+		if (o + k > n)
+			return -1;
+		while (k--)
+			out[o++] = (unsigned char)(tmp[k] | (k ? 0x80 : 0));
+	}
+	return (int)o;
+}
+
+/* OpenSSL's short or long name for an OID element, or its dotted text. */
+static void oid_name(const struct tlv *oid, int longname, char *out, size_t n)
+{
+	const unsigned char *q = oid->start;
+	ASN1_OBJECT *obj = d2i_ASN1_OBJECT(NULL, &q, (long)oid->total);
+	int nid = obj ? OBJ_obj2nid(obj) : NID_undef;
+
+	ASN1_OBJECT_free(obj);
+	ERR_clear_error();
+	if (nid != NID_undef) {
+		snprintf(out, n, "%s", longname ? OBJ_nid2ln(nid) : OBJ_nid2sn(nid));
+		return;
+	}
+	if (oid_text(oid->p, oid->len, out, n) < 0)
+		snprintf(out, n, "?");
+}
+
+/* The name an attribute type prints under in a DN. */
+static void attr_name(const struct tlv *oid, char *out, size_t n)
+{
+	if (oid->len == 3 && oid->p[0] == 0x55 && oid->p[1] == 0x04 &&
+	    oid->p[2] < sizeof x509_attr_2_5_4 / sizeof *x509_attr_2_5_4 &&
+	    x509_attr_2_5_4[oid->p[2]]) {
+		snprintf(out, n, "%s", x509_attr_2_5_4[oid->p[2]]);
+		return;
+	}
+	if (OID_IS(oid, OID_EMAIL)) {
+		snprintf(out, n, "emailAddress");
+		return;
+	}
+	oid_name(oid, 0, out, n);
+}
+
+/* ---- strings -------------------------------------------------------- */
+
+/* Bytes per character of a universal string tag; 0 = UTF-8, -1 = not text. */
+static int str_width(const struct tlv *v)
+{
+	if (v->cls != V_ASN1_UNIVERSAL || v->cons)
+		return -1;
+	switch (v->tag) {
+	case V_ASN1_UTF8STRING:
+		return 0;
+	case V_ASN1_NUMERICSTRING: case V_ASN1_PRINTABLESTRING: case V_ASN1_T61STRING:
+	case V_ASN1_IA5STRING: case V_ASN1_UTCTIME: case V_ASN1_GENERALIZEDTIME:
+	case V_ASN1_VISIBLESTRING:
+		return 1;
+	case V_ASN1_UNIVERSALSTRING:
+		return v->len % 4 ? -1 : 4;
+	case V_ASN1_BMPSTRING:
+		return v->len % 2 ? -1 : 2;
+	default:
+		return -1;
+	}
+}
+
+/* Decodes one strict UTF-8 character; returns its length, or 0 if the byte
+ * at p does not start a valid one. */
+static size_t utf8_dec(const unsigned char *p, size_t n, uint32_t *c)
+{
+	size_t k;
+	uint32_t v, min;
+
+	if (p[0] < 0x80) {
+		*c = p[0];
+		return 1;
+	}
+	if ((p[0] & 0xe0) == 0xc0)
+		k = 2, v = p[0] & 0x1f, min = 0x80;
+	else if ((p[0] & 0xf0) == 0xe0)
+		k = 3, v = p[0] & 0x0f, min = 0x800;
+	else if ((p[0] & 0xf8) == 0xf0)
+		k = 4, v = p[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (k > n)
+		return 0;
+	for (size_t i = 1; i < k; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (p[i] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*c = v;
+	return k;
+}
+
+/* Appends one character of a DN value with RFC 4514 escaping, the way
+ * X509_NAME_print_ex(XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) does. */
+static void dn_char(struct sbuf *b, uint32_t c, int first, int last)
+{
+	char tmp[4];
+
+	if (c >= 0x80) {
+		sb_utf8(b, c);
+	} else if (strchr("\"+,;<>\\", (int)c) && c) {
+		tmp[0] = '\\';
+		tmp[1] = (char)c;
+		sb_add(b, tmp, 2);
+	} else if ((first && (c == '#' || c == ' ')) || (last && c == ' ')) {
+		tmp[0] = '\\';
+		tmp[1] = (char)c;
+		sb_add(b, tmp, 2);
+	} else if (c < 0x20 || c == 0x7f) {
+		snprintf(tmp, sizeof tmp, "\\%02X", (unsigned)c);
+		sb_add(b, tmp, 3);
+	} else {
+		tmp[0] = (char)c;
+		sb_add(b, tmp, 1);
+	}
+}
+
+/* Appends a string value as UTF-8, escaped for a DN when dn is set. Values
+ * that are not text (or cannot be) are appended as '#' and the DER in hex,
+ * as RFC 4514 says. */
+static void str_append(struct sbuf *b, const struct tlv *v, int dn)
+{
+	int w = str_width(v);
+	size_t i = 0;
+
+	if (w < 0) {
+		sb_add(b, "#", 1);
+		sb_hex(b, v->start, v->total, 1);
+		return;
+	}
+	while (i < v->len) {
+		const unsigned char *p = v->p + i;
+		uint32_t c = 0xfffd;
+		size_t k = 1;
+		int first = i == 0, bad = 0;
+
+		if (w == 0) {
+			k = utf8_dec(p, v->len - i, &c);
+			bad = k == 0;
+			if (bad)
+				k = 1;
+		} else if (w == 1) {
+			c = p[0];
+		} else if (w == 2) {
+			k = 2;
+			c = (uint32_t)p[0] << 8 | p[1];
+			if (c >= 0xd800 && c <= 0xdbff && i + 4 <= v->len) {
+				uint32_t lo = (uint32_t)p[2] << 8 | p[3];
+				if (lo >= 0xdc00 && lo <= 0xdfff) {
+					c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+					k = 4;
+				}
+			}
+			if (c >= 0xd800 && c <= 0xdfff)
+				c = 0xfffd;
+		} else {
+			k = 4;
+			c = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+			if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+				c = 0xfffd;
+		}
+		i += k;
+		if (bad && dn) {
+			char tmp[4];
+			snprintf(tmp, sizeof tmp, "\\%02X", p[0]);
+			sb_add(b, tmp, 3);
+		} else if (dn) {
+			dn_char(b, bad ? 0xfffd : c, first, i == v->len);
+		} else {
+			sb_utf8(b, c);
+		}
+	}
+}
+
+static char *str_dup(const struct tlv *v)
+{
+	struct sbuf b = {0};
+
+	str_append(&b, v, 0);
+	return sb_take(&b);
+}
+
+/* ---- names ---------------------------------------------------------- */
+
+static void name_free(struct name *nm)
+{
+	free(nm->v);
+	nm->v = NULL;
+	nm->n = 0;
+}
+
+/* Splits a Name (SEQUENCE OF SET OF AttributeTypeAndValue) into entries. */
+static int name_parse(const struct tlv *seq, struct name *nm)
+{
+	const unsigned char *p = seq->p, *end = seq->p + seq->len;
+	size_t cap = 0;
+	int set = 0;
+
+	nm->v = NULL;
+	nm->n = 0;
+	while (p < end) {
+		struct tlv rdn;
+		const unsigned char *q;
+		if (tlv_expect(&p, end, V_ASN1_UNIVERSAL, V_ASN1_SET, &rdn) < 0 || !rdn.cons)
+			return -1;
+		q = rdn.p;
+		while (q < rdn.p + rdn.len) {
+			struct tlv atv;
+			struct name_ent ent = {.set = set};
+			const unsigned char *r;
+			if (tlv_seq(&q, rdn.p + rdn.len, &atv) < 0)
+				return -1;
+			r = atv.p;
+			if (tlv_expect(&r, atv.p + atv.len, V_ASN1_UNIVERSAL, V_ASN1_OBJECT,
+				       &ent.oid) < 0 || tlv_next(&r, atv.p + atv.len, &ent.val) < 0 ||
+			    r != atv.p + atv.len)
+				return -1;
+			if (nm->n == cap) {
+				struct name_ent *v;
+				cap = cap ? cap * 2 : 16;
+				v = realloc(nm->v, cap * sizeof *v);
+				if (!v)
+					return -1;
+				nm->v = v;
+			}
+			nm->v[nm->n++] = ent;
+		}
+		set++;
+	}
+	return 0;
+}
+
+/* RFC 4514 text: the last RDN first, '+' inside an RDN. */
+static char *name_text(const struct name *nm)
+{
+	struct sbuf b = {0};
+	char key[128];
+
+	for (size_t k = nm->n; k-- > 0;) {
+		const struct name_ent *ent = &nm->v[k];
+		if (k + 1 < nm->n)
+			sb_add(&b, nm->v[k + 1].set == ent->set ? "+" : ",", 1);
+		attr_name(&ent->oid, key, sizeof key);
+		sb_adds(&b, key);
+		sb_add(&b, "=", 1);
+		if (isdigit((unsigned char)key[0])) {
+			/* unknown types are dumped, as XN_FLAG_DUMP_UNKNOWN_FIELDS does */
+			sb_add(&b, "#", 1);
+			sb_hex(&b, ent->val.start, ent->val.total, 1);
+		} else {
+			str_append(&b, &ent->val, 1);
+		}
+	}
+	return sb_take(&b);
+}
+
+/* The first value of the attribute with the given 2.5.4.x (or email) type. */
+static const struct tlv *name_find(const struct name *nm, const unsigned char *oid, size_t len)
+{
+	for (size_t i = 0; i < nm->n; i++)
+		if (nm->v[i].oid.len == len && memcmp(nm->v[i].oid.p, oid, len) == 0)
+			return &nm->v[i].val;
+	return NULL;
+}
+
+static int subject_fields(const struct name *nm, struct cert_rec *out)
+{
+	static const struct { unsigned char x; size_t off; } map[] = {
+		{3, offsetof(struct cert_rec, cn)}, {10, offsetof(struct cert_rec, o)},
+		{11, offsetof(struct cert_rec, ou)}, {6, offsetof(struct cert_rec, c)},
+		{8, offsetof(struct cert_rec, st)}, {7, offsetof(struct cert_rec, l)},
+	};
+	const struct tlv *v;
+
+	for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
+		unsigned char oid[3] = {0x55, 0x04, map[i].x};
+		if ((v = name_find(nm, oid, 3)) != NULL) {
+			char **dst = (char **)((char *)out + map[i].off);
+			if (!(*dst = str_dup(v)))
+				return -1;
+		}
+	}
+	if ((v = name_find(nm, OID_EMAIL, sizeof OID_EMAIL)) != NULL && !(out->email = str_dup(v)))
+		return -1;
+	return 0;
+}
+
+/* ---- times, serial, key --------------------------------------------- */
+
+static int days_in_month(int y, int m)
+{
+	static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : d[m - 1];
+}
+
+/* Writes "YYYY-MM-DD HH:MM:SS"; fields must be in range (year 0..9999). */
+static void time_fmt(char out[20], int y, int mo, int d, int h, int mi, int s)
+{
+	int v[6] = {y, mo, d, h, mi, s};
+	static const char sep[] = " -- ::";
+	char *o = out;
+
+	for (int i = 0; i < 6; i++) {
+		int w = i ? 2 : 4, x = v[i] < 0 ? 0 : v[i];
+		if (i)
+			*o++ = sep[i];
+		for (int k = w - 1; k >= 0; k--, x /= 10)
+			o[k] = (char)('0' + x % 10);
+		o += w;
+	}
+	*o = '\0';
+}
+
+static int digits(const unsigned char *p, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+/* UTCTime or GeneralizedTime as stored UTC text; the DER forms are read
+ * here, anything unusual (offsets, fractions) by ASN1_TIME_to_tm. */
+static int time_parse(const struct tlv *t, char out[20])
+{
+	const unsigned char *p = t->p;
+	int y = -1, mo, d, h, mi, s;
+	struct tm tm;
+
+	if (t->cls != V_ASN1_UNIVERSAL || t->cons)
+		return -1;
+	if (t->tag == V_ASN1_UTCTIME && t->len == 13 && p[12] == 'Z') {
+		y = digits(p, 2);
+		if (y >= 0)
+			y += y >= 50 ? 1900 : 2000;
+		p += 2;
+	} else if (t->tag == V_ASN1_GENERALIZEDTIME && t->len == 15 && p[14] == 'Z') {
+		y = digits(p, 4);
+		p += 4;
+	} else if (t->tag == V_ASN1_UTCTIME || t->tag == V_ASN1_GENERALIZEDTIME) {
+		const unsigned char *q = t->start;
+		ASN1_TIME *at = d2i_ASN1_TIME(NULL, &q, (long)t->total);
+		int ok = at && ASN1_TIME_to_tm(at, &tm);
+		ASN1_TIME_free(at);
+		ERR_clear_error();
+		if (!ok || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
+			return -1;
+		time_fmt(out, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+			 tm.tm_min, tm.tm_sec);
+		return 0;
+	}
+	if (y < 0)
+		return -1;
+	mo = digits(p, 2);
+	d = digits(p + 2, 2);
+	h = digits(p + 4, 2);
+	mi = digits(p + 6, 2);
+	s = digits(p + 8, 2);
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h < 0 || h > 23 ||
+	    mi < 0 || mi > 59 || s < 0 || s > 59)
+		return -1;
+	time_fmt(out, y, mo, d, h, mi, s);
+	return 0;
+}
+
+void x509_serial_hex(const unsigned char *p, size_t len, char *out, size_t n)
+{
+	static const char dig[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	if (!n)
+		return;
+	while (len > 1 && p[0] == 0)
+		p++, len--;
+	for (size_t i = 0; i < len && o + 2 < n; i++) {
+		out[o++] = dig[p[i] >> 4];
+		out[o++] = dig[p[i] & 15];
+	}
+	if (!len && o + 2 < n) {
+		out[o++] = '0';
+		out[o++] = '0';
+	}
+	out[o] = '\0';
+}
+
+/* Serial as OpenSSL prints it; negative serials (invalid, but seen) as '-'
+ * and the magnitude. */
+static char *serial_text(const struct tlv *t)
+{
+	size_t n = t->len * 2 + 4;
+	unsigned char *mag;
+	char *s = malloc(n);
+
+	if (!s)
+		return NULL;
+	if (!t->len || !(t->p[0] & 0x80)) {
+		x509_serial_hex(t->p, t->len, s, n);
+		return s;
+	}
+	mag = malloc(t->len);
+	if (!mag) {
+		free(s);
+		return NULL;
+	}
+	for (size_t i = 0; i < t->len; i++)
+		mag[i] = (unsigned char)~t->p[i];
+	for (size_t i = t->len; i-- > 0;)
+		if (++mag[i] != 0)
+			break;
+	s[0] = '-';
+	x509_serial_hex(mag, t->len, s + 1, n - 1);
+	free(mag);
+	return s;
+}
+
+/* Bits of a big-endian unsigned integer's contents. */
+static int int_bits(const unsigned char *p, size_t len)
+{
+	while (len && p[0] == 0)
+		p++, len--;
+	if (!len || len > 1 << 20)
+		return 0;
+	int bits = (int)(len - 1) * 8;
+	for (unsigned c = p[0]; c; c >>= 1)
+		bits++;
+	return bits;
+}
+
+static int ec_curve_bits(const struct tlv *curve, size_t pointlen)
+{
+	const unsigned char *q;
+	ASN1_OBJECT *obj;
+	int nid, bits = 0;
+
+	if (OID_IS(curve, OID_P256))
+		return 256;
+	if (OID_IS(curve, OID_P384))
+		return 384;
+	if (OID_IS(curve, OID_P521))
+		return 521;
+	q = curve->start;
+	obj = d2i_ASN1_OBJECT(NULL, &q, (long)curve->total);
+	nid = obj ? OBJ_obj2nid(obj) : NID_undef;
+	ASN1_OBJECT_free(obj);
+	if (nid != NID_undef) {
+		EC_GROUP *g = EC_GROUP_new_by_curve_name(nid);
+		if (g)
+			bits = EC_GROUP_get_degree(g);
+		EC_GROUP_free(g);
+	}
+	ERR_clear_error();
+	/* an uncompressed point is 04 || X || Y */
+	if (!bits && pointlen > 1)
+		bits = (int)((pointlen - 1) / 2 * 8);
+	return bits;
+}
+
+static int spki_parse(const struct tlv *spki, struct cert_rec *out)
+{
+	const unsigned char *p = spki->p, *end = spki->p + spki->len, *q;
+	struct tlv alg, oid, params = {0}, bits;
+	char txt[128];
+
+	if (tlv_seq(&p, end, &alg) < 0 ||
+	    tlv_expect(&p, end, V_ASN1_UNIVERSAL, V_ASN1_BIT_STRING, &bits) < 0 || bits.len < 1)
+		return -1;
+	q = alg.p;
+	if (tlv_expect(&q, alg.p + alg.len, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, &oid) < 0)
+		return -1;
+	if (q < alg.p + alg.len && tlv_next(&q, alg.p + alg.len, &params) < 0)
+		return -1;
+	if (OID_IS(&oid, OID_RSA)) {
+		struct tlv rsa, mod;
+		q = bits.p + 1;
+		if (tlv_seq(&q, bits.p + bits.len, &rsa) < 0)
+			return -1;
+		q = rsa.p;
+		if (tlv_expect(&q, rsa.p + rsa.len, V_ASN1_UNIVERSAL, V_ASN1_INTEGER, &mod) < 0)
+			return -1;
+		out->key_alg = strdup("RSA");
+		out->key_bits = int_bits(mod.p, mod.len);
+	} else if (OID_IS(&oid, OID_EC_KEY) || OID_IS(&oid, OID_SM2_CURVE)) {
+		int sm2 = OID_IS(&oid, OID_SM2_CURVE) ||
+			  (params.tag == V_ASN1_OBJECT && OID_IS(&params, OID_SM2_CURVE));
+		out->key_alg = strdup(sm2 ? "SM2" : "EC");
+		if (sm2)
+			out->key_bits = 256;
+		else if (params.p && params.tag == V_ASN1_OBJECT && params.cls == V_ASN1_UNIVERSAL)
+			out->key_bits = ec_curve_bits(&params, bits.len - 1);
+		else
+			out->key_bits = bits.len > 2 ? (int)((bits.len - 2) / 2 * 8) : 0;
+	} else {
+		if (oid_text(oid.p, oid.len, txt, sizeof txt) < 0)
+			return -1;
+		out->key_alg = strdup(txt);
+	}
+	return out->key_alg ? 0 : -1;
+}
+
+/* ---- extensions ----------------------------------------------------- */
+
+/* What the extension walk collects besides the record's columns. */
+struct ext_state {
+	struct other_ext other[MAX_OTHER_EXT];
+	size_t n_other;
+	char *san_email; /* owned: first rfc822Name */
+};
+
+static int ext_key_usage(const unsigned char *p, size_t len, struct cert_rec *out)
+{
+	const unsigned char *q = p;
+	struct tlv bs;
+	struct sbuf b = {0};
+
+	if (tlv_expect(&q, p + len, V_ASN1_UNIVERSAL, V_ASN1_BIT_STRING, &bs) < 0 || bs.len < 1 ||
+	    bs.p[0] > 7)
+		return -1;
+	for (size_t bit = 0; bit < 9; bit++) {
+		size_t byte = 1 + bit / 8;
+		if (byte < bs.len && (bs.p[byte] & (0x80 >> (bit % 8))))
+			sb_item(&b, x509_ku_names[bit]);
+	}
+	free(out->key_usage);
+	return (out->key_usage = sb_take(&b)) ? 0 : -1;
+}
+
+/* A SEQUENCE OF OBJECT IDENTIFIER (EKU) or of SEQUENCE { OID, ... } (policies). */
+static int ext_oid_list(const unsigned char *p, size_t len, int wrapped, int names, char **dst)
+{
+	const unsigned char *q = p;
+	struct tlv seq, el, oid;
+	struct sbuf b = {0};
+	char txt[256];
+
+	if (tlv_seq(&q, p + len, &seq) < 0)
+		return -1;
+	q = seq.p;
+	while (q < seq.p + seq.len) {
+		const unsigned char *r;
+		if (tlv_next(&q, seq.p + seq.len, &el) < 0)
+			goto bad;
+		oid = el;
+		if (wrapped) {
+			r = el.p;
+			if (el.tag != V_ASN1_SEQUENCE ||
+			    tlv_expect(&r, el.p + el.len, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, &oid) < 0)
+				goto bad;
+		} else if (el.tag != V_ASN1_OBJECT || el.cls != V_ASN1_UNIVERSAL) {
+			goto bad;
+		}
+		if (names && oid.len == 8 && memcmp(oid.p, OID_KP, 7) == 0 &&
+		    oid.p[7] < sizeof x509_kp_names / sizeof *x509_kp_names &&
+		    x509_kp_names[oid.p[7]])
+			snprintf(txt, sizeof txt, "%s", x509_kp_names[oid.p[7]]);
+		else if (names)
+			oid_name(&oid, 0, txt, sizeof txt);
+		else if (oid_text(oid.p, oid.len, txt, sizeof txt) < 0)
+			goto bad;
+		sb_item(&b, txt);
+	}
+	free(*dst);
+	return (*dst = sb_take(&b)) ? 0 : -1;
+bad:
+	free(b.s);
+	return -1;
+}
+
+/* Appends the URIs ([6]) of GeneralNames to b; remembers the first
+ * rfc822Name ([1]) in *email when email is given. */
+static int general_names(const unsigned char *p, const unsigned char *end, struct sbuf *b,
+			 char **email)
+{
+	struct tlv gn;
+
+	while (p < end) {
+		if (tlv_next(&p, end, &gn) < 0)
+			return -1;
+		if (gn.cls != V_ASN1_CONTEXT_SPECIFIC || gn.cons)
+			continue;
+		if (gn.tag == 6 && b) {
+			if (b->n)
+				sb_add(b, ",", 1);
+			sb_add(b, gn.p, gn.len);
+		} else if (gn.tag == 1 && email && !*email) {
+			if (!(*email = strndup((const char *)gn.p, gn.len)))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int ext_crl_dp(const unsigned char *p, size_t len, struct cert_rec *out)
+{
+	const unsigned char *q = p;
+	struct tlv seq, dp, dpn, full;
+	struct sbuf b = {0};
+
+	if (tlv_seq(&q, p + len, &seq) < 0)
+		return -1;
+	q = seq.p;
+	while (q < seq.p + seq.len) {
+		const unsigned char *r, *s;
+		if (tlv_seq(&q, seq.p + seq.len, &dp) < 0)
+			goto bad;
+		r = dp.p;
+		if (r >= dp.p + dp.len)
+			continue;
+		if (tlv_next(&r, dp.p + dp.len, &dpn) < 0)
+			goto bad;
+		if (dpn.cls != V_ASN1_CONTEXT_SPECIFIC || dpn.tag != 0 || !dpn.cons)
+			continue;
+		s = dpn.p;
+		if (tlv_next(&s, dpn.p + dpn.len, &full) < 0)
+			goto bad;
+		if (full.cls == V_ASN1_CONTEXT_SPECIFIC && full.tag == 0 && full.cons &&
+		    general_names(full.p, full.p + full.len, &b, NULL) < 0)
+			goto bad;
+	}
+	free(out->crl_dp);
+	return (out->crl_dp = sb_take(&b)) ? 0 : -1;
+bad:
+	free(b.s);
+	return -1;
+}
+
+static int ext_aia(const unsigned char *p, size_t len, struct cert_rec *out)
+{
+	const unsigned char *q = p;
+	struct tlv seq, ad, method;
+	struct sbuf b = {0};
+
+	if (tlv_seq(&q, p + len, &seq) < 0)
+		return -1;
+	q = seq.p;
+	while (q < seq.p + seq.len) {
+		const unsigned char *r;
+		if (tlv_seq(&q, seq.p + seq.len, &ad) < 0)
+			goto bad;
+		r = ad.p;
+		if (tlv_expect(&r, ad.p + ad.len, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, &method) < 0)
+			goto bad;
+		if (OID_IS(&method, OID_OCSP) && general_names(r, ad.p + ad.len, &b, NULL) < 0)
+			goto bad;
+	}
+	free(out->ocsp);
+	return (out->ocsp = sb_take(&b)) ? 0 : -1;
+bad:
+	free(b.s);
+	return -1;
+}
+
+static int ext_basic_constraints(const unsigned char *p, size_t len, struct cert_rec *out)
+{
+	const unsigned char *q = p;
+	struct tlv seq, ca;
+
+	if (tlv_seq(&q, p + len, &seq) < 0)
+		return -1;
+	q = seq.p;
+	out->is_ca = 0;
+	if (q < seq.p + seq.len) {
+		if (tlv_next(&q, seq.p + seq.len, &ca) < 0)
+			return -1;
+		if (ca.cls == V_ASN1_UNIVERSAL && ca.tag == V_ASN1_BOOLEAN)
+			out->is_ca = ca.len == 1 && ca.p[0] != 0;
+	}
+	return 0;
+}
+
+/* One Extension; on failure *oid is the extension's type, for the message. */
+static int ext_one(const struct tlv *ext, struct cert_rec *out, struct ext_state *xs,
+		   struct tlv *oidp)
+{
+	const unsigned char *p = ext->p, *end = ext->p + ext->len;
+	struct tlv oid, val;
+	int rc = 0;
+
+	if (tlv_expect(&p, end, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, &oid) < 0 ||
+	    tlv_next(&p, end, &val) < 0)
+		return -1;
+	if (val.cls == V_ASN1_UNIVERSAL && val.tag == V_ASN1_BOOLEAN && tlv_next(&p, end, &val) < 0)
+		return -1;
+	*oidp = oid;
+	if (val.cls != V_ASN1_UNIVERSAL || val.tag != V_ASN1_OCTET_STRING || val.cons)
+		return -1;
+	if (OID_IS(&oid, OID_BC))
+		rc = ext_basic_constraints(val.p, val.len, out);
+	else if (OID_IS(&oid, OID_KU))
+		rc = ext_key_usage(val.p, val.len, out);
+	else if (OID_IS(&oid, OID_EKU))
+		rc = ext_oid_list(val.p, val.len, 0, 1, &out->ext_key_usage);
+	else if (OID_IS(&oid, OID_CP))
+		rc = ext_oid_list(val.p, val.len, 1, 0, &out->policies);
+	else if (OID_IS(&oid, OID_CRLDP))
+		rc = ext_crl_dp(val.p, val.len, out);
+	else if (OID_IS(&oid, OID_AIA))
+		rc = ext_aia(val.p, val.len, out);
+	else if (OID_IS(&oid, OID_SAN)) {
+		struct tlv seq;
+		const unsigned char *q = val.p;
+		rc = tlv_seq(&q, val.p + val.len, &seq) < 0 ? -1
+			: general_names(seq.p, seq.p + seq.len, NULL, &xs->san_email);
+	} else if (xs->n_other < MAX_OTHER_EXT) {
+		xs->other[xs->n_other++] = (struct other_ext){oid, val.p, val.len};
+	}
+	return rc;
+}
+
+/* Walks [3] EXPLICIT Extensions. */
+static int extensions_parse(const struct tlv *tagged, struct cert_rec *out,
+			    struct ext_state *xs, struct err *e)
+{
+	const unsigned char *p = tagged->p, *end = tagged->p + tagged->len;
+	struct tlv seq, ext, oid;
+	char what[128];
+
+	if (tlv_seq(&p, end, &seq) < 0 || p != end)
+		return err_set(e, CA_EINPUT, "", 0, 0, "malformed extensions");
+	p = seq.p;
+	while (p < seq.p + seq.len) {
+		if (tlv_seq(&p, seq.p + seq.len, &ext) < 0)
+			return err_set(e, CA_EINPUT, "", 0, 0, "malformed extension");
+		oid.len = 0;
+		if (ext_one(&ext, out, xs, &oid) < 0) {
+			if (oid.len)
+				oid_name(&oid, 0, what, sizeof what);
+			return err_set(e, CA_EINPUT, "", 0, 0, "malformed %s extension",
+				       oid.len ? what : "an");
+		}
+	}
+	return 0;
+}
+
+/* ---- identity numbers ----------------------------------------------- */
+
+static int id_shape_resident(const char *s)
+{
+	int y, m, d;
+
+	if (strlen(s) != 18)
+		return 0;
+	for (int i = 0; i < 17; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	if (!isdigit((unsigned char)s[17]) && s[17] != 'X')
+		return 0;
+	y = digits((const unsigned char *)s + 6, 4);
+	m = digits((const unsigned char *)s + 10, 2);
+	d = digits((const unsigned char *)s + 12, 2);
+	return y >= 1850 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+/* The type of an identity number nobody named: a valid number of a kind is
+ * that kind; failing that, the shape decides, so that a mistyped check
+ * character still lands under its type and rules flag it as invalid. */
+static const char *id_infer(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (resident_id_valid(s))
+		return "resident_id";
+	if (uscc_valid(s))
+		return "uscc";
+	if (org_code_valid(s))
+		return "org_code";
+	if (id_shape_resident(s))
+		return "resident_id";
+	if (n == 18 && strspn(s, "0123456789ABCDEFGHJKLMNPQRTUWXY") == 18)
+		return "uscc";
+	if ((n == 9 && strspn(s, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 9) ||
+	    (n == 10 && s[8] == '-' && strspn(s, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 8))
+		return "org_code";
+	return "other";
+}
+
+/* The text of a GM/T 0015 identity extension: a string, a [n] tag around
+ * one (explicit or implicit) or a SEQUENCE holding one. *hint is set to
+ * "passport" for IdentityCode's passportNumber [2]. */
+static char *id_ext_value(const unsigned char *p, size_t len, const char **hint, int depth)
+{
+	const unsigned char *q = p;
+	struct tlv t;
+
+	if (depth > 3 || tlv_next(&q, p + len, &t) < 0)
+		return NULL;
+	if (t.cls == V_ASN1_UNIVERSAL && str_width(&t) >= 0)
+		return str_dup(&t);
+	if (t.cls == V_ASN1_CONTEXT_SPECIFIC && t.tag == 2)
+		*hint = "passport";
+	if (t.cls == V_ASN1_CONTEXT_SPECIFIC && !t.cons)
+		return strndup((const char *)t.p, t.len);
+	if (t.cons)
+		return id_ext_value(t.p, t.len, hint, depth + 1);
+	return NULL;
+}
+
+static int identity_find(const struct identity_loc *ids, size_t n_ids, const struct name *subj,
+			 const struct ext_state *xs, struct cert_rec *out)
+{
+	for (size_t i = 0; i < n_ids && !out->id_number; i++) {
+		const char *hint = NULL;
+		char *v = NULL;
+		if (ids[i].oid) {
+			unsigned char der[64];
+			int dl = oid_encode(ids[i].oid, der, sizeof der);
+			for (size_t k = 0; dl > 0 && k < xs->n_other && !v; k++)
+				if (xs->other[k].oid.len == (size_t)dl &&
+				    memcmp(xs->other[k].oid.p, der, (size_t)dl) == 0)
+					v = id_ext_value(xs->other[k].val, xs->other[k].len, &hint, 0);
+		} else if (ids[i].attribute) {
+			char key[128], dotted[128];
+			for (size_t k = 0; k < subj->n && !v; k++) {
+				attr_name(&subj->v[k].oid, key, sizeof key);
+				if (oid_text(subj->v[k].oid.p, subj->v[k].oid.len, dotted,
+					     sizeof dotted) < 0)
+					dotted[0] = '\0';
+				if (!strcasecmp(key, ids[i].attribute) ||
+				    !strcmp(dotted, ids[i].attribute))
+					v = str_dup(&subj->v[k].val);
+			}
+		}
+		if (!v)
+			continue;
+		normalise_id(v);
+		if (!*v) {
+			free(v);
+			continue;
+		}
+		out->id_number = v;
+		out->id_type = strdup(ids[i].type ? ids[i].type : hint ? hint : id_infer(v));
+		if (!out->id_type)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- the certificate ------------------------------------------------ */
+
+static int sig_alg(const struct tlv *alg, struct cert_rec *out)
+{
+	const unsigned char *q = alg->p;
+	struct tlv oid;
+	char txt[128];
+
+	if (tlv_expect(&q, alg->p + alg->len, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, &oid) < 0)
+		return -1;
+	if (OID_IS(&oid, OID_SM2_SM3))
+		snprintf(txt, sizeof txt, "SM2-with-SM3");
+	else if (OID_IS(&oid, OID_SHA256_RSA))
+		snprintf(txt, sizeof txt, "sha256WithRSAEncryption");
+	else
+		oid_name(&oid, 1, txt, sizeof txt);
+	return (out->sig_alg = strdup(txt)) ? 0 : -1;
+}
+
+#define BAD(...) do { err_set(e, CA_EINPUT, "", 0, 0, __VA_ARGS__); goto fail; } while (0)
+#define OOM() do { err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory"); goto fail; } while (0)
+
+/* TBSCertificate: version, serial, signature, issuer, validity, subject,
+ * subjectPublicKeyInfo, then optional unique ids and [3] extensions. */
+static int tbs_parse(const struct tlv *tbs, const struct identity_loc *ids, size_t n_ids,
+		     struct cert_rec *out, struct err *e)
+{
+	const unsigned char *p = tbs->p, *end = tbs->p + tbs->len, *q;
+	struct tlv t, serial, alg, issuer, validity, nb, na, subject, spki;
+	struct name subj = {0}, iss = {0};
+	struct ext_state xs = {0};
+	char tbuf[20];
+
+	if (tlv_next(&p, end, &t) < 0)
+		BAD("truncated certificate");
+	if (t.cls == V_ASN1_CONTEXT_SPECIFIC && t.tag == 0 && t.cons) {
+		if (tlv_next(&p, end, &t) < 0)
+			BAD("truncated certificate after its version");
+	}
+	serial = t;
+	if (serial.cls != V_ASN1_UNIVERSAL || serial.tag != V_ASN1_INTEGER || serial.cons ||
+	    !serial.len)
+		BAD("malformed serial number");
+	if (tlv_seq(&p, end, &alg) < 0)
+		BAD("malformed signature algorithm in the certificate body");
+	if (tlv_seq(&p, end, &issuer) < 0 || name_parse(&issuer, &iss) < 0)
+		BAD("malformed issuer name");
+	if (tlv_seq(&p, end, &validity) < 0)
+		BAD("malformed validity");
+	q = validity.p;
+	if (tlv_next(&q, validity.p + validity.len, &nb) < 0 || time_parse(&nb, tbuf) < 0)
+		BAD("malformed notBefore time");
+	if (!(out->not_before = strdup(tbuf)))
+		OOM();
+	if (tlv_next(&q, validity.p + validity.len, &na) < 0 || time_parse(&na, tbuf) < 0)
+		BAD("malformed notAfter time");
+	if (!(out->not_after = strdup(tbuf)))
+		OOM();
+	if (tlv_seq(&p, end, &subject) < 0 || name_parse(&subject, &subj) < 0)
+		BAD("malformed subject name");
+	if (tlv_seq(&p, end, &spki) < 0 || spki_parse(&spki, out) < 0)
+		BAD("malformed subject public key info");
+	while (p < end) {
+		if (tlv_next(&p, end, &t) < 0 || t.cls != V_ASN1_CONTEXT_SPECIFIC)
+			BAD("malformed data after the public key");
+		if (t.tag == 3 && t.cons && extensions_parse(&t, out, &xs, e) < 0)
+			goto fail;
+	}
+	if (!(out->serial = serial_text(&serial)) || !(out->issuer = name_text(&iss)) ||
+	    !(out->subject = name_text(&subj)) || subject_fields(&subj, out) < 0)
+		OOM();
+	if (!out->email && xs.san_email) {
+		out->email = xs.san_email;
+		xs.san_email = NULL;
+	}
+	if (identity_find(ids, n_ids, &subj, &xs, out) < 0)
+		OOM();
+	free(xs.san_email);
+	name_free(&subj);
+	name_free(&iss);
+	return 0;
+fail:
+	free(xs.san_email);
+	name_free(&subj);
+	name_free(&iss);
+	return -1;
+}
+
+int x509_read_der(const unsigned char *der, size_t len, const struct identity_loc *ids,
+		  size_t n_ids, struct cert_rec *out, struct err *e)
+{
+	const unsigned char *p = der, *end = der + len;
+	struct tlv cert, tbs, alg, sig;
+	char hex[65];
+
+	if (tlv_seq(&p, end, &cert) < 0)
+		BAD(len && der[0] == 0x30 ? "truncated certificate" : "not a DER certificate");
+	if (p != end)
+		BAD("%zu bytes of trailing data after the certificate", (size_t)(end - p));
+	p = cert.p;
+	end = cert.p + cert.len;
+	if (tlv_seq(&p, end, &tbs) < 0)
+		BAD("malformed certificate body");
+	if (tlv_seq(&p, end, &alg) < 0 || sig_alg(&alg, out) < 0)
+		BAD("malformed signature algorithm");
+	if (tlv_expect(&p, end, V_ASN1_UNIVERSAL, V_ASN1_BIT_STRING, &sig) < 0 || p != end)
+		BAD("malformed signature");
+	if (tbs_parse(&tbs, ids, n_ids, out, e) < 0)
+		goto fail;
+	digest_sha256_hex(cert.start, cert.total, hex);
+	if (!(out->sha256 = strdup(hex)))
+		OOM();
+	return 0;
+fail:
+	cert_rec_clear(out);
+	return -1;
+}
+
+static const EVP_MD *x509_sha256_md;
+static pthread_once_t x509_sha256_once = PTHREAD_ONCE_INIT;
+
+/* Fetching once saves the implicit fetch EVP_sha256 costs on every digest. */
+static void x509_sha256_init(void)
+{
+	x509_sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
+void digest_sha256_hex(const unsigned char *buf, size_t len, char out[65])
+{
+	static const char dig[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	pthread_once(&x509_sha256_once, x509_sha256_init);
+	if (!EVP_Digest(buf, len, md, &n, x509_sha256_md ? x509_sha256_md : EVP_sha256(), NULL) ||
+	    n != 32) {
+		memset(out, '0', 64);
+		out[64] = '\0';
+		return;
+	}
+	for (unsigned i = 0; i < 32; i++) {
+		out[2 * i] = dig[md[i] >> 4];
+		out[2 * i + 1] = dig[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+/* ---- splitting files ------------------------------------------------ */
+
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Decodes base64 text (white space ignored, checked by the caller); -1 on
+ * bad padding or a length that is not whole groups. */
+static int b64_decode(const unsigned char *s, size_t n, unsigned char *out, size_t *outlen)
+{
+	unsigned v = 0;
+	size_t o = 0, k = 0, pad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int d;
+		if (isspace(s[i]))
+			continue;
+		if (s[i] == '=') {
+			pad++;
+			k++;
+			continue;
+		}
+		if (pad || (d = b64_value(s[i])) < 0)
+			return -1;
+		v = v << 6 | (unsigned)d;
+		if (++k % 4 == 0) {
+			out[o++] = (unsigned char)(v >> 16);
+			out[o++] = (unsigned char)(v >> 8);
+			out[o++] = (unsigned char)v;
+			v = 0;
+		}
+	}
+	if (k % 4 || pad > 2)
+		return -1;
+	if (pad == 1) {
+		out[o++] = (unsigned char)(v >> 10);
+		out[o++] = (unsigned char)(v >> 2);
+	} else if (pad == 2) {
+		out[o++] = (unsigned char)(v >> 4);
+	}
+	*outlen = o;
+	return 0;
+}
+
+static int pem_is_cert_label(const char *s, size_t n)
+{
+	return (n == 11 && !memcmp(s, "CERTIFICATE", 11)) ||
+	       (n == 16 && !memcmp(s, "X509 CERTIFICATE", 16)) ||
+	       (n == 19 && !memcmp(s, "TRUSTED CERTIFICATE", 19));
+}
+
+/* Decodes one certificate block's base64 lines [b, e) and calls fn. */
+static int pem_block(const unsigned char *b, const unsigned char *e, long begin, long first,
+		     x509_cert_fn fn, x509_bad_fn bad, void *ctx)
+{
+	unsigned char *der;
+	size_t n = 0;
+	long line = first;
+	int rc;
+
+	for (const unsigned char *p = b; p < e; p++) {
+		if (*p == '\n')
+			line++;
+		else if (!isspace(*p) && *p != '=' && b64_value(*p) < 0) {
+			char msg[96];
+			snprintf(msg, sizeof msg, "invalid base64 character on line %ld", line);
+			return bad(begin, msg, ctx) ? -1 : 0;
+		}
+	}
+	der = malloc((size_t)(e - b) / 4 * 3 + 3);
+	if (!der)
+		return bad(begin, "out of memory", ctx) ? -1 : 0;
+	if (b64_decode(b, (size_t)(e - b), der, &n) < 0 || !n) {
+		free(der);
+		return bad(begin, "base64 does not decode: bad padding or length", ctx) ? -1 : 0;
+	}
+	rc = fn(der, n, begin, ctx);
+	free(der);
+	return rc ? -1 : 0;
+}
+
+static const unsigned char *line_end(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+	return nl ? nl : end;
+}
+
+/* Trimmed line [p, q) is "-----<word> <label>-----"; returns the label. */
+static int pem_armour(const unsigned char *p, const unsigned char *q, const char *word,
+		      const char **label, size_t *n)
+{
+	size_t wl = strlen(word);
+
+	while (q > p && isspace(q[-1]))
+		q--;
+	if ((size_t)(q - p) < 10 + wl + 1 || memcmp(p, "-----", 5) || memcmp(p + 5, word, wl) ||
+	    p[5 + wl] != ' ' || memcmp(q - 5, "-----", 5))
+		return 0;
+	*label = (const char *)p + 6 + wl;
+	*n = (size_t)(q - 5 - (p + 6 + wl));
+	return 1;
+}
+
+static int split_pem(const unsigned char *buf, size_t len, x509_cert_fn fn, x509_bad_fn bad,
+		     void *ctx)
+{
+	const unsigned char *p = buf, *end = buf + len, *body = NULL;
+	const char *label = NULL, *l2;
+	size_t label_n = 0, n2;
+	long line = 1, begin = 0;
+
+	for (; p < end; line++) {
+		const unsigned char *q = line_end(p, end);
+		if (pem_armour(p, q, "BEGIN", &l2, &n2)) {
+			if (body && pem_is_cert_label(label, label_n)) {
+				char msg[96];
+				snprintf(msg, sizeof msg, "no END line before the BEGIN line %ld", line);
+				if (bad(begin, msg, ctx))
+					return -1;
+			}
+			label = l2, label_n = n2, begin = line;
+			body = q < end ? q + 1 : q;
+		} else if (body && pem_armour(p, q, "END", &l2, &n2)) {
+			if (n2 != label_n || memcmp(l2, label, n2)) {
+				if (pem_is_cert_label(label, label_n) &&
+				    bad(begin, "END line does not match the BEGIN line", ctx))
+					return -1;
+			} else if (pem_is_cert_label(label, label_n) &&
+				   pem_block(body, p, begin, begin + 1, fn, bad, ctx) < 0) {
+				return -1;
+			}
+			body = NULL;
+		}
+		p = q < end ? q + 1 : q;
+	}
+	if (body && pem_is_cert_label(label, label_n) &&
+	    bad(begin, "no END CERTIFICATE line", ctx))
+		return -1;
+	return 0;
+}
+
+static int split_der(const unsigned char *buf, size_t len, x509_cert_fn fn, x509_bad_fn bad,
+		     void *ctx)
+{
+	const unsigned char *p = buf, *end = buf + len;
+	struct tlv t;
+
+	while (p < end) {
+		long pos = (long)(p - buf);
+		const unsigned char *q = p;
+		if (tlv_seq(&q, end, &t) < 0) {
+			const char *why = *p == 0x30 ? "truncated or malformed DER certificate"
+				: pos ? "data after the last DER certificate is not a certificate"
+				: "neither a PEM nor a DER certificate";
+			return bad(pos, why, ctx) ? -1 : 0;
+		}
+		if (fn(p, t.total, pos, ctx))
+			return -1;
+		p = q;
+	}
+	return 0;
+}
+
+int x509_split(const unsigned char *buf, size_t len, x509_cert_fn fn, x509_bad_fn bad,
+	       void *ctx)
+{
+	size_t i = 0;
+
+	if (memmem(buf, len, "-----BEGIN ", 11))
+		return split_pem(buf, len, fn, bad, ctx);
+	while (i < len && isspace(buf[i]))
+		i++;
+	if (i == len)
+		return 0;
+	return split_der(buf, len, fn, bad, ctx);
+}
