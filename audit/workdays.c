@@ -24,6 +24,9 @@
 
 /* Beyond this a count of working days is a mistake, not a deadline. */
 #define WD_MAX_SPAN 100000
+/* The longest break ever announced is ten days; a longer range is a typo
+ * that would otherwise silently wipe out months of working days. */
+#define WD_MAX_RANGE 31
 
 struct wd_entry {
 	long day;   /* day number of the date */
@@ -207,6 +210,9 @@ static int wd_parse_days(struct wd_parse *p, const char *s, const char *line, st
 		if (to < from)
 			return err_set(e, CA_EINPUT, p->file, p->line, (int)(q - line) + 1,
 				       "range ends before it starts");
+		if (to - from >= WD_MAX_RANGE)
+			return err_set(e, CA_EINPUT, p->file, p->line, (int)(q - line) + 1,
+				       "range longer than %d days", WD_MAX_RANGE);
 		q += 10;
 	}
 	if (p->cal.first > p->cal.last || yfrom < p->cal.first || yto > p->cal.last)

@@ -237,6 +237,7 @@ START_TEST(test_load_errors)
 		{"year 2024\n2024-02-30 holiday x\n",
 		 ":2:1: expected a date YYYY-MM-DD, 'year' or a comment"},
 		{"year 2024\n2024-10-07..2024-10-01 holiday 国庆\n", ":2:13: range ends before it starts"},
+		{"year 2024\n2024-10-01..2024-11-01 holiday 国庆\n", ":2:13: range longer than 31 days"},
 		{"year 2024\n2024-10-01..2024-10 holiday 国庆\n",
 		 ":2:13: expected a date YYYY-MM-DD after '..'"},
 		{"year 2024\n2024-10-01holiday 国庆\n",
@@ -276,6 +277,30 @@ START_TEST(test_load_errors)
 	err_format(&e, buf, sizeof buf);
 	free(want);
 	want = tu_fmt("unable to open '%s/missing.txt': No such file or directory", dir);
+	ck_assert_str_eq(buf, want);
+	free(want);
+
+	/* A directory opens but does not read; a NUL byte is not text. */
+	memset(&e, 0, sizeof e);
+	ck_assert_int_eq(workdays_load(dir, &e), -1);
+	err_format(&e, buf, sizeof buf);
+	want = tu_fmt("unable to read '%s'", dir);
+	ck_assert_str_eq(buf, want);
+	free(want);
+	want = tu_fmt("%s/nul.txt", dir);
+	{
+		FILE *f = fopen(want, "wb");
+
+		ck_assert_ptr_nonnull(f);
+		fwrite("year 2024\n\0\n", 1, 12, f);
+		fclose(f);
+	}
+	memset(&e, 0, sizeof e);
+	ck_assert_int_eq(workdays_load(want, &e), -1);
+	ck_assert_int_eq(e.kind, CA_EINPUT);
+	err_format(&e, buf, sizeof buf);
+	free(want);
+	want = tu_fmt("'%s/nul.txt' is not a text file", dir);
 	ck_assert_str_eq(buf, want);
 	free(want);
 	tu_rmdir(dir);
