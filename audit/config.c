@@ -61,7 +61,9 @@ static const struct source_type cert_types[] = {
 	{"cfssl", k_cfssl}, {"ejbca-csv", k_path}, {NULL, NULL}};
 static const struct source_type event_types[] = {
 	{"jsonl", k_path}, {"csv", k_csv}, {NULL, NULL}};
-static const struct source_type crl_types[] = {{"crl", k_path}, {NULL, NULL}};
+/* issuers is optional: CRL signatures are checked when it is given. */
+static const char *const k_crl[] = {"type", "path", "issuers", NULL};
+static const struct source_type crl_types[] = {{"crl", k_crl}, {NULL, NULL}};
 
 /* ---- freeing and defaults ---- */
 
@@ -74,6 +76,7 @@ static void sources_free(struct source_cfg *s, size_t n)
 		free(s[i].certs);
 		free(s[i].db);
 		free(s[i].mapping);
+		free(s[i].issuers);
 	}
 	free(s);
 }
@@ -388,6 +391,8 @@ static char **source_field(struct source_cfg *s, const char *key)
 		return &s->certs;
 	if (!strcmp(key, "db"))
 		return &s->db;
+	if (!strcmp(key, "issuers"))
+		return &s->issuers;
 	return &s->mapping;
 }
 
@@ -431,7 +436,8 @@ static int load_source(struct loader *l, yaml_node_t *item, const struct source_
 	if (ydoc_check_keys(l->d, item, t->keys, l->e))
 		return -1;
 	for (size_t i = 1; t->keys[i]; i++)
-		if (get_text(l, item, t->keys[i], 1, source_field(s, t->keys[i])))
+		if (get_text(l, item, t->keys[i], strcmp(t->keys[i], "issuers") != 0,
+			     source_field(s, t->keys[i])))
 			return -1;
 	return 0;
 }
@@ -460,7 +466,6 @@ static int load_source_list(struct loader *l, yaml_node_t *sources, const char *
 
 static int load_sources(struct loader *l, yaml_node_t *root)
 {
-	static const char *const crl_keys[] = {"type", "path", NULL};
 	yaml_node_t *src;
 	struct config *c = l->c;
 
@@ -473,7 +478,7 @@ static int load_sources(struct loader *l, yaml_node_t *root)
 			     &c->cert_sources, &c->n_cert_sources) ||
 	    load_source_list(l, src, "events", event_types, k_any_event, "event",
 			     &c->event_sources, &c->n_event_sources) ||
-	    load_source_list(l, src, "crls", crl_types, crl_keys, "crl", &c->crl_sources,
+	    load_source_list(l, src, "crls", crl_types, k_crl, "crl", &c->crl_sources,
 			     &c->n_crl_sources))
 		return -1;
 	return 0;

@@ -23,6 +23,8 @@ struct source_cfg {
 	char *certs;    /* openssl-index: directory of <SERIAL>.pem */
 	char *db;       /* cfssl: certdb SQLite file */
 	char *mapping;  /* csv: mapping file */
+	char *issuers;  /* crl, optional: file or glob of issuer CA certificates
+			   against which CRL signatures are checked */
 	int line;       /* where it is in the configuration, for messages */
 };
 

@@ -32,7 +32,7 @@ static const char full_yaml[] =
 	"    - {type: csv, path: exports/ra.csv, mapping: mappings/ra.yaml}\n"
 	"  crls:\n"
 	"    - {path: \"crl/*.crl\"}\n"
-	"    - {type: crl, path: crl2/x.crl}\n"
+	"    - {type: crl, path: crl2/x.crl, issuers: \"ca/*.pem\"}\n"
 	"cps:\n"
 	"  - {version: 3.1, effective: 2021-05-01}\n"
 	"  - {version: \"3.2\", effective: 2023-01-01}\n"
@@ -112,6 +112,9 @@ START_TEST(full_file)
 	ck_assert_str_eq(c->crl_sources[0].type, "crl");
 	ck_assert_str_eq(c->crl_sources[0].path, "crl/*.crl");
 	ck_assert_str_eq(c->crl_sources[1].path, "crl2/x.crl");
+	/* issuers is optional: absent on the first CRL source */
+	ck_assert_ptr_null(c->crl_sources[0].issuers);
+	ck_assert_str_eq(c->crl_sources[1].issuers, "ca/*.pem");
 
 	/* An unquoted 3.1 is a plain scalar: its text is kept. */
 	ck_assert_uint_eq(c->n_cps, 2);
@@ -382,6 +385,12 @@ static const struct bad bad[] = {
 	 "unknown event source type 'xml' (expected one of: jsonl, csv)"},
 	{"wrong crl type", "ca: {name: X}\nsources:\n  crls:\n    - {type: pem, path: a}\n", 4,
 	 14, "unknown crl source type 'pem' (expected one of: crl)"},
+	{"empty crl issuers", "ca: {name: X}\nsources:\n  crls:\n"
+	 "    - {path: a.crl, issuers: \"\"}\n", 4, 30,
+	 "expected a non-empty string for 'issuers'"},
+	{"misspelt crl issuers", "ca: {name: X}\nsources:\n  crls:\n"
+	 "    - {path: a.crl, issuer: ca.pem}\n", 4, 21,
+	 "unknown key 'issuer' (expected one of: type, path, issuers)"},
 	{"source without type", "ca: {name: X}\nsources:\n  certificates:\n    - {path: a.pem}\n",
 	 4, 7, "missing key 'type'"},
 	{"missing ca", "timezone: UTC\n", 1, 1, "missing key 'ca'"},
