@@ -1,0 +1,890 @@
+/*
+ * engine.c — evaluating checklists against the store; see engine.h.
+ *
+ * Each automated item becomes one SELECT yielding (key, record_date,
+ * evidence...), wrapped in the item's scope (the checklist's scope
+ * intersected with the item's effective range, as UTC bounds) and ordered
+ * by key so that findings come out the same on every run. The item's own
+ * SQL is first prepared bare under the authorizer, so that a write is
+ * refused by name ("DELETE on 'certificate'") rather than reported as a
+ * syntax error of the wrapper.
+ *
+ * The authorizer is installed only around the preparation of checklist
+ * SQL: SQLite consults it at prepare time, and the engine's own writes
+ * (run, item_result, finding) are prepared while it is off.
+ */
+#include "engine.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "engine_views.h"
+#include "findings.h"
+#include "log.h"
+#include "sqlfuncs.h"
+#include "timeutil.h"
+
+enum { W_RUN, W_RUN_END, W_RESULT, W_FINDING, W_PREV_RUN, W_PREV_FINDING, W_FIXED, W_COUNT_ };
+
+static const char *const write_sql[W_COUNT_] = {
+	[W_RUN] = "INSERT INTO run(started_at, as_of, tool_version, checklists)"
+		  " VALUES(strftime('%Y-%m-%d %H:%M:%S','now'), ?1, ?2, ?3)",
+	[W_RUN_END] = "UPDATE run SET finished_at = strftime('%Y-%m-%d %H:%M:%S','now')"
+		      " WHERE id = ?1",
+	[W_RESULT] = "INSERT OR REPLACE INTO item_result(run, checklist, item, section, title,"
+		     " severity, kind, basis, method, checked, violations, value, result, note)"
+		     " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+	[W_FINDING] = "INSERT OR IGNORE INTO finding(run, checklist, item, key, severity,"
+		      " message, evidence, status, first_seen, last_seen, record_date)"
+		      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+	[W_PREV_RUN] = "SELECT max(run) FROM item_result WHERE checklist = ?1 AND item = ?2"
+		       " AND run < ?3 AND result NOT IN ('error', 'manual')",
+	[W_PREV_FINDING] = "SELECT status, first_seen FROM finding WHERE run = ?1"
+			   " AND checklist = ?2 AND item = ?3 AND key = ?4",
+	[W_FIXED] = "INSERT OR IGNORE INTO finding(run, checklist, item, key, severity, message,"
+		    " evidence, status, first_seen, last_seen, record_date)"
+		    " SELECT ?1, checklist, item, key, severity, message, evidence, 'fixed',"
+		    " first_seen, last_seen, record_date FROM finding p"
+		    " WHERE p.run = ?2 AND p.checklist = ?3 AND p.item = ?4"
+		    " AND p.status <> 'fixed' AND NOT EXISTS (SELECT 1 FROM finding f"
+		    " WHERE f.run = ?1 AND f.checklist = p.checklist AND f.item = p.item"
+		    " AND f.key = p.key)",
+};
+
+struct engine {
+	struct store *st;               /* borrowed */
+	sqlite3 *db;                    /* borrowed */
+	const struct engine_opts *o;    /* borrowed */
+	struct engine_summary *sum;     /* borrowed */
+	struct findings_waivers *waivers; /* owned, may be NULL */
+	sqlite3_stmt *w[W_COUNT_];      /* owned */
+	char as_of_end[20];             /* UTC end of the as-of day */
+	long rev_h, crl_h, max_days;
+	char refused[300];              /* what the authorizer refused last */
+};
+
+/* One item being evaluated. */
+struct item_run {
+	const struct checklist *cl;
+	const struct rule_item *it;
+	char start[20], end[20];  /* UTC scope, end exclusive */
+	int64_t prev;             /* previous run of this item, 0 if none */
+	int64_t checked;          /* -1 = unknown */
+	int64_t violations;       /* new + open + waived */
+	int64_t open;             /* new + open */
+	double value;
+	int has_value;
+	const char *result;
+	char note[900];
+};
+
+static int db_fail(struct engine *g, struct err *e, const char *what)
+{
+	return err_set(e, CA_EDB, store_path(g->st), 0, 0, "%s: %s", what,
+		       sqlite3_errmsg(g->db));
+}
+
+/* Marks the item failed (result "error") and returns 1. */
+static int item_fail(struct item_run *x, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int item_fail(struct item_run *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(x->note, sizeof x->note, fmt, ap);
+	va_end(ap);
+	x->result = "error";
+	return 1;
+}
+
+/* ---- the read-only authorizer ---- */
+
+static const char *action_name(int action)
+{
+	switch (action) {
+	case SQLITE_INSERT: return "INSERT";
+	case SQLITE_UPDATE: return "UPDATE";
+	case SQLITE_DELETE: return "DELETE";
+	case SQLITE_ATTACH: return "ATTACH";
+	case SQLITE_DETACH: return "DETACH";
+	case SQLITE_PRAGMA: return "PRAGMA";
+	case SQLITE_TRANSACTION: return "a transaction";
+	case SQLITE_SAVEPOINT: return "SAVEPOINT";
+	case SQLITE_ANALYZE: return "ANALYZE";
+	case SQLITE_REINDEX: return "REINDEX";
+	case SQLITE_ALTER_TABLE: return "ALTER TABLE";
+	case SQLITE_DROP_TABLE: case SQLITE_DROP_TEMP_TABLE: return "DROP TABLE";
+	case SQLITE_DROP_VIEW: case SQLITE_DROP_TEMP_VIEW: return "DROP VIEW";
+	case SQLITE_CREATE_TABLE: case SQLITE_CREATE_TEMP_TABLE: return "CREATE TABLE";
+	case SQLITE_CREATE_VIEW: case SQLITE_CREATE_TEMP_VIEW: return "CREATE VIEW";
+	case SQLITE_CREATE_INDEX: case SQLITE_CREATE_TEMP_INDEX: return "CREATE INDEX";
+	default: return "a statement that is not a query";
+	}
+}
+
+static int authorize(void *ctx, int action, const char *a, const char *b,
+		     const char *dbname, const char *trigger)
+{
+	struct engine *g = ctx;
+
+	(void)dbname;
+	(void)trigger;
+	switch (action) {
+	case SQLITE_SELECT:
+	case SQLITE_READ:
+	case SQLITE_RECURSIVE:
+		return SQLITE_OK;
+	case SQLITE_FUNCTION:
+		if (b && !strcasecmp(b, "load_extension")) {
+			snprintf(g->refused, sizeof g->refused, "calling load_extension()");
+			return SQLITE_DENY;
+		}
+		return SQLITE_OK;
+	default:
+		if (!g->refused[0])
+			snprintf(g->refused, sizeof g->refused, "%s%s%s%s", action_name(action),
+				 a ? " on '" : "", a ? a : "", a ? "'" : "");
+		return SQLITE_DENY;
+	}
+}
+
+/* ---- parameters ---- */
+
+static int bind_params(struct engine *g, struct item_run *x, sqlite3_stmt *st)
+{
+	int n = sqlite3_bind_parameter_count(st);
+
+	for (int i = 1; i <= n; i++) {
+		const char *p = sqlite3_bind_parameter_name(st, i);
+
+		if (!p)
+			return item_fail(x, "anonymous parameter in the SQL: use a named one"
+					    " (:as_of, :scope_start...)");
+		if (!strcmp(p, ":revocation_hours"))
+			sqlite3_bind_int64(st, i, g->rev_h);
+		else if (!strcmp(p, ":crl_publish_hours"))
+			sqlite3_bind_int64(st, i, g->crl_h);
+		else if (!strcmp(p, ":max_validity_days"))
+			sqlite3_bind_int64(st, i, g->max_days);
+		else if (!strcmp(p, ":as_of"))
+			sqlite3_bind_text(st, i, g->as_of_end, -1, SQLITE_STATIC);
+		else if (!strcmp(p, ":as_of_date"))
+			sqlite3_bind_text(st, i, g->o->as_of, -1, SQLITE_STATIC);
+		else if (!strcmp(p, ":scope_start"))
+			sqlite3_bind_text(st, i, x->start, -1, SQLITE_STATIC);
+		else if (!strcmp(p, ":scope_end"))
+			sqlite3_bind_text(st, i, x->end, -1, SQLITE_STATIC);
+		else
+			return item_fail(x, "unknown parameter '%s' (known: :revocation_hours,"
+					    " :crl_publish_hours, :max_validity_days, :as_of,"
+					    " :as_of_date, :scope_start, :scope_end)", p);
+	}
+	return 0;
+}
+
+/* Prepares checklist SQL under the authorizer and binds the parameters;
+ * returns 0, or 1 with the item failed. */
+static int prepare_ro(struct engine *g, struct item_run *x, const char *sql,
+		      sqlite3_stmt **out)
+{
+	const char *tail = NULL;
+	int rc;
+
+	*out = NULL;
+	g->refused[0] = '\0';
+	sqlite3_set_authorizer(g->db, authorize, g);
+	rc = sqlite3_prepare_v2(g->db, sql, -1, out, &tail);
+	sqlite3_set_authorizer(g->db, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		if (g->refused[0])
+			return item_fail(x, "refused: %s is not allowed (checklist SQL is"
+					    " read-only)", g->refused);
+		return item_fail(x, "invalid SQL: %s", sqlite3_errmsg(g->db));
+	}
+	if (!*out)
+		return item_fail(x, "the SQL is empty");
+	tail += strspn(tail, " \t\r\n;");
+	if (*tail) {
+		sqlite3_finalize(*out);
+		*out = NULL;
+		return item_fail(x, "more than one SQL statement (near '%.40s')", tail);
+	}
+	if (!sqlite3_stmt_readonly(*out)) {
+		sqlite3_finalize(*out);
+		*out = NULL;
+		return item_fail(x, "refused: the statement writes (checklist SQL is read-only)");
+	}
+	if (bind_params(g, x, *out)) {
+		sqlite3_finalize(*out);
+		*out = NULL;
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- scope ---- */
+
+static void date_next(const char *d, char out[11])
+{
+	struct tm tm = {0};
+	time_t t;
+
+	sscanf(d, "%d-%d-%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	tm.tm_mday += 1;
+	tm.tm_hour = 12;
+	t = timegm(&tm);
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* The item's scope as UTC bounds; returns 0 when it is empty (the item is
+ * not in effect during the checklist's scope). */
+static int item_scope(const struct checklist *cl, const struct rule_item *it,
+		      char start[20], char end[20])
+{
+	const char *lo = cl->scope_from, *hi = cl->scope_to;
+	char next[11];
+
+	if (it->eff_from && (!lo || strcmp(it->eff_from, lo) > 0))
+		lo = it->eff_from;
+	if (it->eff_to && (!hi || strcmp(it->eff_to, hi) < 0))
+		hi = it->eff_to;
+	if (lo && hi && strcmp(lo, hi) > 0)
+		return 0;
+	snprintf(start, 20, "0000-01-01 00:00:00");
+	snprintf(end, 20, "9999-12-31 23:59:59");
+	if (lo && time_local_date_utc(lo, start))
+		return 0;
+	if (hi) {
+		date_next(hi, next);
+		if (time_local_date_utc(next, end))
+			return 0;
+	}
+	return 1;
+}
+
+/* ---- findings ---- */
+
+static json_t *column_json(sqlite3_stmt *st, int i)
+{
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_INTEGER:
+		return json_integer(sqlite3_column_int64(st, i));
+	case SQLITE_FLOAT:
+		return json_real(sqlite3_column_double(st, i));
+	case SQLITE_NULL:
+		return json_null();
+	default: {
+		json_t *s = json_stringn((const char *)sqlite3_column_text(st, i),
+					 (size_t)sqlite3_column_bytes(st, i));
+		return s ? s : json_string("(not UTF-8)");
+	}
+	}
+}
+
+static int put_finding(struct engine *g, struct item_run *x, const char *key,
+		       const char *date, const char *evidence, const char *message,
+		       struct err *e)
+{
+	sqlite3_stmt *pf = g->w[W_PREV_FINDING], *ins = g->w[W_FINDING];
+	const char *status = "new";
+	char first[32];
+	int rc;
+
+	snprintf(first, sizeof first, "%s", g->o->as_of);
+	if (x->prev > 0) {
+		sqlite3_bind_int64(pf, 1, x->prev);
+		sqlite3_bind_text(pf, 2, x->cl->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pf, 3, x->it->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pf, 4, key, -1, SQLITE_STATIC);
+		rc = sqlite3_step(pf);
+		if (rc == SQLITE_ROW && sqlite3_column_text(pf, 0) &&
+		    strcmp((const char *)sqlite3_column_text(pf, 0), "fixed")) {
+			status = "open";
+			if (sqlite3_column_text(pf, 1))
+				snprintf(first, sizeof first, "%s", sqlite3_column_text(pf, 1));
+		}
+		sqlite3_reset(pf);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return db_fail(g, e, "unable to read the previous findings");
+	}
+	if (findings_waived(g->waivers, x->cl->id, x->it->id, key, g->o->as_of))
+		status = "waived";
+	sqlite3_bind_int64(ins, 1, g->sum->run);
+	sqlite3_bind_text(ins, 2, x->cl->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 3, x->it->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 4, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 5, rules_severity_name(x->it->severity), -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 6, message, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 7, evidence, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 8, status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 9, first, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 10, g->o->as_of, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 11, date, -1, SQLITE_STATIC);
+	rc = sqlite3_step(ins);
+	sqlite3_reset(ins);
+	if (rc != SQLITE_DONE)
+		return db_fail(g, e, "unable to store a finding");
+	if (sqlite3_changes(g->db) == 1) {
+		x->violations++;
+		if (strcmp(status, "waived"))
+			x->open++;
+	}
+	return 0;
+}
+
+static int carry_fixed(struct engine *g, struct item_run *x, struct err *e)
+{
+	sqlite3_stmt *st = g->w[W_FIXED];
+	int rc;
+
+	if (x->prev <= 0)
+		return 0;
+	sqlite3_bind_int64(st, 1, g->sum->run);
+	sqlite3_bind_int64(st, 2, x->prev);
+	sqlite3_bind_text(st, 3, x->cl->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, x->it->id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(g, e, "unable to record fixed findings");
+}
+
+/* ---- automated items ---- */
+
+static int is_ident(const char *s)
+{
+	if (!s || !*s || strspn(s, "0123456789") > 0)
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789") ==
+	       strlen(s);
+}
+
+static const char *default_date(const char *from)
+{
+	static const struct { const char *from, *date; } map[] = {
+		{"issuance", "coalesce(t_issue, not_before)"},
+		{"certificate", "not_before"},
+		{"application", "applied_at"},
+		{"event", "at"},
+		{"crl", "this_update"},
+		{"crl_entry", "revoked_at"},
+	};
+
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (!strcmp(from, map[i].from))
+			return map[i].date;
+	return "record_date";
+}
+
+/* The item's SELECT of (key, record_date, evidence...), or NULL with the
+ * item failed. Malloc'd. */
+static char *check_sql(struct item_run *x)
+{
+	const struct rule_check *c = &x->it->check;
+	char *sql = NULL, *ev = strdup("");
+	size_t i;
+
+	if (c->sql) {
+		free(ev);
+		return strdup(c->sql);
+	}
+	if (!is_ident(c->key) || !is_ident(c->from)) {
+		free(ev);
+		item_fail(x, "'key' and 'from' must be plain names, not '%s' and '%s'", c->key,
+			  c->from);
+		return NULL;
+	}
+	for (i = 0; ev && i < c->evidence.n; i++) {
+		char *next = NULL;
+		if (!is_ident(c->evidence.v[i])) {
+			free(ev);
+			item_fail(x, "evidence column '%s' must be a plain name", c->evidence.v[i]);
+			return NULL;
+		}
+		if (asprintf(&next, "%s, %s", ev, c->evidence.v[i]) < 0)
+			next = NULL;
+		free(ev);
+		ev = next;
+	}
+	if (!ev || asprintf(&sql, "SELECT '%s:' || (%s) AS \"key\", (%s) AS record_date%s"
+			    " FROM %s WHERE (%s)", c->key, c->key,
+			    c->date ? c->date : default_date(c->from), ev, c->from, c->where) < 0)
+		sql = NULL;
+	free(ev);
+	if (!sql)
+		item_fail(x, "out of memory");
+	return sql;
+}
+
+static int column_index(sqlite3_stmt *st, const char *name)
+{
+	for (int i = 0; i < sqlite3_column_count(st); i++)
+		if (!strcasecmp(sqlite3_column_name(st, i), name))
+			return i;
+	return -1;
+}
+
+/* Evidence columns: those listed, or all but key and record_date. */
+static int evidence_columns(struct item_run *x, sqlite3_stmt *st, int *cols, int *n)
+{
+	const struct strlist *ev = &x->it->check.evidence;
+
+	*n = 0;
+	if (!ev->n) {
+		for (int i = 0; i < sqlite3_column_count(st); i++) {
+			const char *nm = sqlite3_column_name(st, i);
+			if (strcasecmp(nm, "key") && strcasecmp(nm, "record_date"))
+				cols[(*n)++] = i;
+		}
+		return 0;
+	}
+	for (size_t i = 0; i < ev->n; i++) {
+		int c = column_index(st, ev->v[i]);
+		if (c < 0)
+			return item_fail(x, "evidence column '%s' is not returned by the SQL",
+					 ev->v[i]);
+		cols[(*n)++] = c;
+	}
+	return 0;
+}
+
+static char *evidence_json(sqlite3_stmt *st, const int *cols, int n)
+{
+	json_t *o = json_object();
+	char *s;
+
+	for (int i = 0; o && i < n; i++)
+		json_object_set_new(o, sqlite3_column_name(st, cols[i]), column_json(st, cols[i]));
+	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return s;
+}
+
+static int scan_findings(struct engine *g, struct item_run *x, sqlite3_stmt *st,
+			 struct err *e)
+{
+	int kcol = column_index(st, "key"), dcol = column_index(st, "record_date");
+	int ncols = sqlite3_column_count(st), *cols, n, rc;
+
+	if (kcol < 0 || dcol < 0)
+		return item_fail(x, "the SQL must return columns 'key' and 'record_date'");
+	cols = calloc((size_t)ncols + 1, sizeof *cols);
+	if (!cols)
+		return err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
+	rc = evidence_columns(x, st, cols, &n);
+	while (!rc) {
+		const char *key;
+		char *ev;
+		int step = sqlite3_step(st);
+
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW) {
+			rc = item_fail(x, "the SQL failed: %s", sqlite3_errmsg(g->db));
+			break;
+		}
+		if (!(key = (const char *)sqlite3_column_text(st, kcol)))
+			continue;
+		if (!(ev = evidence_json(st, cols, n))) {
+			rc = err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
+			break;
+		}
+		rc = put_finding(g, x, key, (const char *)sqlite3_column_text(st, dcol), ev,
+				 x->it->check.message, e);
+		free(ev);
+	}
+	free(cols);
+	return rc;
+}
+
+static const char scope_filter[] =
+	" WHERE record_date IS NULL OR (record_date >= :scope_start AND record_date < :scope_end)";
+
+static int count_checked(struct engine *g, struct item_run *x)
+{
+	const struct rule_check *c = &x->it->check;
+	sqlite3_stmt *st;
+	char *inner = NULL, *sql = NULL;
+	int rc = 0;
+
+	if (c->checked)
+		inner = strdup(c->checked);
+	else if (c->from &&
+		 asprintf(&inner, "SELECT (%s) AS record_date FROM %s",
+			  c->date ? c->date : default_date(c->from), c->from) < 0)
+		inner = NULL;
+	if (!inner)
+		return c->from || c->checked ? item_fail(x, "out of memory") : 0;
+	if (!(rc = prepare_ro(g, x, inner, &st))) {
+		sqlite3_finalize(st);
+		if (asprintf(&sql, "SELECT count(*) FROM (%s)%s", inner, scope_filter) < 0)
+			sql = NULL;
+		rc = sql ? prepare_ro(g, x, sql, &st) : item_fail(x, "out of memory");
+	}
+	if (!rc) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			x->checked = sqlite3_column_int64(st, 0);
+		else
+			rc = item_fail(x, "counting the records checked failed: %s",
+				       sqlite3_errmsg(g->db));
+		sqlite3_finalize(st);
+	}
+	free(inner);
+	free(sql);
+	return rc;
+}
+
+static int run_check(struct engine *g, struct item_run *x, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	char *inner = check_sql(x), *sql = NULL;
+	int rc;
+
+	if (!inner)
+		return 1;
+	if ((rc = prepare_ro(g, x, inner, &st)))
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (asprintf(&sql, "SELECT * FROM (%s)%s ORDER BY \"key\"", inner, scope_filter) < 0) {
+		sql = NULL;
+		rc = item_fail(x, "out of memory");
+		goto out;
+	}
+	if ((rc = prepare_ro(g, x, sql, &st)))
+		goto out;
+	if ((rc = scan_findings(g, x, st, e)))
+		goto out;
+	if ((rc = count_checked(g, x)))
+		goto out;
+	rc = carry_fixed(g, x, e);
+	if (x->open)
+		x->result = "fail";
+	else if (!x->checked && !x->violations)
+		x->result = "na";
+	else
+		x->result = "pass";
+out:
+	sqlite3_finalize(st);
+	free(inner);
+	free(sql);
+	return rc;
+}
+
+static int run_metric(struct engine *g, struct item_run *x, struct err *e)
+{
+	const struct rule_metric *m = &x->it->metric;
+	sqlite3_stmt *st;
+	char ev[200];
+	int rc;
+
+	if ((rc = prepare_ro(g, x, m->sql, &st)))
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return item_fail(x, rc == SQLITE_DONE ? "the metric SQL returned no row"
+				    : "the metric SQL failed: %s", sqlite3_errmsg(g->db));
+	}
+	if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+		sqlite3_finalize(st);
+		x->result = "na";
+		return 0;
+	}
+	x->value = sqlite3_column_double(st, 0);
+	x->has_value = 1;
+	sqlite3_finalize(st);
+	if ((m->has_max && x->value > m->max) || (m->has_min && x->value < m->min)) {
+		snprintf(ev, sizeof ev, "{\"value\":%.17g}", x->value);
+		if (put_finding(g, x, "item", NULL, ev,
+				m->message ? m->message : x->it->title, e))
+			return -1;
+	}
+	if (carry_fixed(g, x, e))
+		return -1;
+	x->result = x->open ? "fail" : "pass";
+	return 0;
+}
+
+/* ---- results ---- */
+
+static const char *kind_name(int kind)
+{
+	return kind == RULE_CHECK ? "check" : kind == RULE_METRIC ? "metric" : "manual";
+}
+
+static const char *method_text(int kind)
+{
+	return kind == RULE_CHECK ? "证据库自动核查" : kind == RULE_METRIC ? "证据库自动统计"
+									   : "人工核查";
+}
+
+static int store_result(struct engine *g, struct item_run *x, struct err *e)
+{
+	sqlite3_stmt *st = g->w[W_RESULT];
+	json_t *basis = json_array();
+	char *bj;
+	int rc;
+
+	for (size_t i = 0; basis && i < x->it->basis.n; i++)
+		json_array_append_new(basis, json_string(x->it->basis.v[i]));
+	bj = basis ? json_dumps(basis, JSON_COMPACT) : NULL;
+	json_decref(basis);
+	sqlite3_bind_int64(st, 1, g->sum->run);
+	sqlite3_bind_text(st, 2, x->cl->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, x->it->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, x->it->section, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, x->it->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, rules_severity_name(x->it->severity), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, kind_name(x->it->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, bj, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 9, method_text(x->it->kind), -1, SQLITE_STATIC);
+	if (x->checked >= 0)
+		sqlite3_bind_int64(st, 10, x->checked);
+	else
+		sqlite3_bind_null(st, 10);
+	if (x->it->kind != RULE_MANUAL && strcmp(x->result, "error"))
+		sqlite3_bind_int64(st, 11, x->violations);
+	else
+		sqlite3_bind_null(st, 11);
+	if (x->has_value)
+		sqlite3_bind_double(st, 12, x->value);
+	else
+		sqlite3_bind_null(st, 12);
+	sqlite3_bind_text(st, 13, x->result, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 14, x->note[0] ? x->note : NULL, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	free(bj);
+	return rc == SQLITE_DONE ? 0 : db_fail(g, e, "unable to store an item result");
+}
+
+static int previous_run(struct engine *g, struct item_run *x, struct err *e)
+{
+	sqlite3_stmt *st = g->w[W_PREV_RUN];
+	int rc;
+
+	sqlite3_bind_text(st, 1, x->cl->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, x->it->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, g->sum->run);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		x->prev = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : db_fail(g, e, "unable to read the previous run");
+}
+
+static int run_item(struct engine *g, const struct checklist *cl, const struct rule_item *it,
+		    struct err *e)
+{
+	struct item_run x = {.cl = cl, .it = it, .checked = -1, .result = "manual"};
+	int rc = 0;
+
+	if (previous_run(g, &x, e))
+		return -1;
+	if (it->kind == RULE_MANUAL) {
+		x.result = "manual";
+	} else if (!item_scope(cl, it, x.start, x.end)) {
+		x.result = "na";
+		snprintf(x.note, sizeof x.note, "not in effect within the checklist's scope");
+	} else {
+		rc = it->kind == RULE_CHECK ? run_check(g, &x, e) : run_metric(g, &x, e);
+		if (rc < 0)
+			return -1;
+	}
+	if (!strcmp(x.result, "error")) {
+		if (!g->sum->errors++)
+			err_set(&g->sum->first_error, CA_EINPUT, cl->path, it->line, 0,
+				"checklist '%s' item '%s': %s", cl->id, it->id, x.note);
+		warnf("checklist '%s' item '%s': %s", cl->id, it->id, x.note);
+	}
+	g->sum->items++;
+	return store_result(g, &x, e);
+}
+
+/* ---- set-up ---- */
+
+static void fn_local_date(sqlite3_context *c, int argc, sqlite3_value **v)
+{
+	const unsigned char *s = sqlite3_value_text(v[0]);
+	char out[11];
+
+	(void)argc;
+	if (!s || time_utc_local_date((const char *)s, out))
+		sqlite3_result_null(c);
+	else
+		sqlite3_result_text(c, out, -1, SQLITE_TRANSIENT);
+}
+
+static int fill_list(struct engine *g, const char *table, const struct strlist *l,
+		     struct err *e)
+{
+	sqlite3_stmt *st;
+	char sql[80];
+
+	snprintf(sql, sizeof sql, "INSERT INTO temp.%s(v) VALUES(?)", table);
+	if (sqlite3_prepare_v2(g->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_fail(g, e, "unable to prepare the mutual-recognition lists");
+	for (size_t i = 0; i < l->n; i++) {
+		sqlite3_bind_text(st, 1, l->v[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return db_fail(g, e, "unable to fill the mutual-recognition lists");
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int set_up(struct engine *g, struct err *e)
+{
+	const struct config *cfg = g->o->cfg;
+	char next[11], t[20];
+
+	if (sqlfuncs_register(g->db, e))
+		return -1;
+	if (sqlite3_create_function(g->db, "local_date", 1,
+				    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+				    fn_local_date, NULL, NULL) != SQLITE_OK)
+		return db_fail(g, e, "unable to register local_date()");
+	if (sqlite3_exec(g->db, engine_views_sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(g, e, "unable to create the engine's views");
+	g->rev_h = cfg ? cfg->revocation_hours : 24;
+	g->crl_h = cfg ? cfg->crl_publish_hours : 24;
+	g->max_days = cfg ? cfg->max_validity_days : 1825;
+	if (cfg && (fill_list(g, "mr_cert_type", &cfg->mr_cert_types, e) ||
+		    fill_list(g, "mr_policy_oid", &cfg->mr_policy_oids, e) ||
+		    fill_list(g, "mr_issuer", &cfg->mr_issuers, e)))
+		return -1;
+	date_next(g->o->as_of, next);
+	if (time_local_date_utc(next, t))
+		return err_set(e, CA_EINPUT, "", 0, 0, "bad as-of date '%s'", g->o->as_of);
+	time_epoch_utc(time_utc_epoch(t) - 1, g->as_of_end);
+	for (int i = 0; i < W_COUNT_; i++)
+		if (sqlite3_prepare_v2(g->db, write_sql[i], -1, &g->w[i], NULL) != SQLITE_OK)
+			return db_fail(g, e, "unable to prepare the engine's statements");
+	return 0;
+}
+
+static int sync_cps(struct engine *g, struct err *e)
+{
+	const struct config *cfg = g->o->cfg;
+	const char **v, **d;
+	int rc;
+
+	if (!cfg || !cfg->n_cps)
+		return 0;
+	v = calloc(cfg->n_cps, sizeof *v);
+	d = calloc(cfg->n_cps, sizeof *d);
+	if (!v || !d) {
+		free(v);
+		free(d);
+		return err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
+	}
+	for (size_t i = 0; i < cfg->n_cps; i++) {
+		v[i] = cfg->cps[i].version;
+		d[i] = cfg->cps[i].effective;
+	}
+	rc = store_set_cps(g->st, v, d, cfg->n_cps, e);
+	free(v);
+	free(d);
+	return rc;
+}
+
+static int begin_run(struct engine *g, struct checklist *const *lists, size_t n,
+		     struct err *e)
+{
+	sqlite3_stmt *st = g->w[W_RUN];
+	char ids[1024] = "";
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t used = strlen(ids);
+		snprintf(ids + used, sizeof ids - used, "%s%s", i ? "," : "", lists[i]->id);
+	}
+	sqlite3_bind_text(st, 1, g->o->as_of, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, g->o->tool_version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ids, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(g, e, "unable to start a run");
+	g->sum->run = sqlite3_last_insert_rowid(g->db);
+	return 0;
+}
+
+static int evaluate(struct engine *g, struct checklist *const *lists, size_t n,
+		    struct err *e)
+{
+	uint64_t total = 0, done = 0;
+	sqlite3_stmt *end = g->w[W_RUN_END];
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		total += lists[i]->n_items;
+	progress_start("checking", total);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < lists[i]->n_items; j++) {
+			if (run_item(g, lists[i], &lists[i]->items[j], e)) {
+				progress_end();
+				return -1;
+			}
+			progress_update(++done);
+		}
+	progress_end();
+	sqlite3_bind_int64(end, 1, g->sum->run);
+	rc = sqlite3_step(end);
+	sqlite3_reset(end);
+	return rc == SQLITE_DONE ? 0 : db_fail(g, e, "unable to finish the run");
+}
+
+int engine_run(struct store *st, struct checklist *const *lists, size_t n,
+	       const struct engine_opts *o, struct engine_summary *sum, struct err *e)
+{
+	struct engine g = {.st = st, .db = store_db(st), .o = o, .sum = sum};
+	int rc = -1;
+
+	memset(sum, 0, sizeof *sum);
+	if (o->waivers && findings_waivers_load(o->waivers, &g.waivers, e))
+		return -1;
+	if (set_up(&g, e))
+		goto out;
+	if (store_begin(st, e))
+		goto out;
+	if (sync_cps(&g, e) || begin_run(&g, lists, n, e) || evaluate(&g, lists, n, e)) {
+		store_rollback(st);
+		goto out;
+	}
+	rc = store_commit(st, e);
+out:
+	for (int i = 0; i < W_COUNT_; i++)
+		sqlite3_finalize(g.w[i]);
+	findings_waivers_free(g.waivers);
+	return rc;
+}
+
+int64_t engine_last_run(struct store *st, struct err *e)
+{
+	sqlite3_stmt *q;
+	int64_t id = -1;
+
+	if (sqlite3_prepare_v2(store_db(st), "SELECT coalesce(max(id), 0) FROM run", -1, &q,
+			       NULL) != SQLITE_OK) {
+		err_set(e, CA_EDB, store_path(st), 0, 0, "unable to read the runs: %s",
+			sqlite3_errmsg(store_db(st)));
+		return -1;
+	}
+	if (sqlite3_step(q) == SQLITE_ROW)
+		id = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return id;
+}

@@ -1,0 +1,67 @@
+/*
+ * engine_views.c — the TEMP views and tables the engine sets up on the
+ * store's connection before any checklist SQL runs (see engine.h). They
+ * live in the connection's temp schema, so they never change the store
+ * file, and they are rebuilt on every run so that a newer ca-audit's
+ * definitions win.
+ *
+ * app_flow gives application-keyed items one row per application (from its
+ * apply event, or any event naming it) with the first time of each step;
+ * notice_items joins the items of every notice at or before the first
+ * accept, since a CA may give the five matters in several notices.
+ * revocation gives certificate-keyed revocation items the revocation time
+ * (the source's, else the revoke event's) and the first CRL listing it.
+ */
+#include "engine_views.h"
+
+const char *const engine_views_sql =
+	"DROP VIEW IF EXISTS temp.app_flow;\n"
+	"CREATE TEMP VIEW app_flow AS\n"
+	"SELECT b.*,\n"
+	"  (SELECT min(at) FROM main.event WHERE app = b.app AND kind = 'notice'\n"
+	"     AND at <= b.t_accept) AS t_notice,\n"
+	"  (SELECT group_concat(items) FROM main.event WHERE app = b.app\n"
+	"     AND kind = 'notice' AND at <= b.t_accept) AS notice_items,\n"
+	"  ct.at AS t_contract, ct.contract, ct.cps_version AS contract_cps,\n"
+	"  ct.covers AS contract_covers,\n"
+	"  (SELECT max(c.not_after) FROM main.certificate c WHERE c.serial IN\n"
+	"     (SELECT serial FROM main.event WHERE app = b.app AND kind = 'issue'))\n"
+	"     AS last_not_after\n"
+	"FROM (SELECT ids.app, a.applicant_type, a.applicant_name, a.applicant_id_type,\n"
+	"        a.applicant_id, a.cert_type, a.sector, a.channel, a.applied_at AS t_apply,\n"
+	"        (SELECT min(at) FROM main.event WHERE app = ids.app AND kind = 'accept')\n"
+	"          AS t_accept,\n"
+	"        (SELECT min(at) FROM main.event WHERE app = ids.app AND kind = 'issue')\n"
+	"          AS t_issue,\n"
+	"        (SELECT group_concat(serial) FROM (SELECT DISTINCT serial FROM main.event\n"
+	"           WHERE app = ids.app AND kind = 'issue' AND serial IS NOT NULL\n"
+	"           ORDER BY serial)) AS serials,\n"
+	"        (SELECT min(at) FROM main.event WHERE app = ids.app AND kind = 'archive')\n"
+	"          AS t_archive,\n"
+	"        (SELECT min(at) FROM main.event WHERE app = ids.app AND kind = 'purge')\n"
+	"          AS t_purge,\n"
+	"        coalesce(a.applied_at, (SELECT min(at) FROM main.event WHERE app = ids.app))\n"
+	"          AS record_date\n"
+	"      FROM (SELECT app FROM main.application\n"
+	"            UNION SELECT app FROM main.event WHERE app IS NOT NULL) ids\n"
+	"      LEFT JOIN main.application a ON a.app = ids.app) b\n"
+	"LEFT JOIN main.event ct ON ct.rowid = (SELECT rowid FROM main.event\n"
+	"    WHERE app = b.app AND kind = 'contract' ORDER BY at, rowid LIMIT 1);\n"
+	"DROP VIEW IF EXISTS temp.revocation;\n"
+	"CREATE TEMP VIEW revocation AS\n"
+	"SELECT r.*, r.t_revoke AS record_date,\n"
+	"  (SELECT min(ce.crl_this_update) FROM main.crl_entry ce\n"
+	"     WHERE ce.issuer = r.issuer AND ce.serial = r.serial) AS first_listed\n"
+	"FROM (SELECT c.serial, c.issuer, c.subject, c.status, c.revocation_reason,\n"
+	"        coalesce(c.revoked_at, (SELECT min(at) FROM main.event\n"
+	"          WHERE kind = 'revoke' AND serial = c.serial)) AS t_revoke\n"
+	"      FROM main.certificate c\n"
+	"      WHERE c.is_ca = 0 AND (c.status = 'revoked' OR c.revoked_at IS NOT NULL\n"
+	"        OR EXISTS (SELECT 1 FROM main.event WHERE kind = 'revoke'\n"
+	"                   AND serial = c.serial))) r;\n"
+	"CREATE TEMP TABLE IF NOT EXISTS mr_cert_type(v TEXT);\n"
+	"CREATE TEMP TABLE IF NOT EXISTS mr_policy_oid(v TEXT);\n"
+	"CREATE TEMP TABLE IF NOT EXISTS mr_issuer(v TEXT);\n"
+	"DELETE FROM temp.mr_cert_type;\n"
+	"DELETE FROM temp.mr_policy_oid;\n"
+	"DELETE FROM temp.mr_issuer;\n";
