@@ -1,0 +1,287 @@
+/*
+ * test_build_self.c — the self-inspection builder on a hand-made store: runs,
+ * item results, findings, sources and rejects are inserted with SQL, the
+ * document is written as XLSX and read back, and the counts, labels and
+ * masking are checked against what was inserted.
+ */
+#include <check.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builders.h"
+#include "config.h"
+#include "store.h"
+#include "testutil.h"
+#include "xlsx.h"
+
+#define NFINDINGS 250
+#define NREJECTS 310
+
+static char *tmp;
+static struct store *st;
+static struct config *cfg;
+
+static void exec(const char *sql)
+{
+	char *msg = NULL;
+
+	ck_assert_msg(sqlite3_exec(store_db(st), sql, NULL, NULL, &msg) == SQLITE_OK,
+		      "%s: %s", sql, msg ? msg : "");
+}
+
+static void setup(void)
+{
+	struct err e = {0};
+	char *path;
+
+	tmp = tu_tmpdir("build-self");
+	path = tu_fmt("%s/store.db", tmp);
+	ck_assert_msg(store_open(path, 0, &st, &e) == 0, "%s", e.msg);
+	free(path);
+	cfg = config_default();
+	free(cfg->ca_name);
+	cfg->ca_name = strdup("示例电子认证服务有限公司");
+}
+
+static void teardown(void)
+{
+	store_close(st);
+	config_free(cfg);
+	tu_rmdir(tmp);
+	free(tmp);
+}
+
+/* Two runs; the report must show only the second (latest). */
+static void fill_store(void)
+{
+	char *sql;
+
+	exec("INSERT INTO run(id, started_at, as_of, checklists) VALUES"
+	     " (1, '2025-01-01 01:00:00', '2025-01-01', 'miit-2022'),"
+	     " (2, '2025-03-01 02:00:00', '2025-03-01', 'miit-2022')");
+	exec("INSERT INTO item_result(run, checklist, item, title, kind, basis, method,"
+	     " checked, violations, result) VALUES"
+	     " (1, 'miit-2022', '1.1', 'old', 'check', '[]', 'sql', 1, 1, 'fail'),"
+	     " (2, 'miit-2022', '1.1', '身份查验', 'check',"
+	     "  '[\"《电子签名法》第二十条\",\"《管理办法》第三十条\"]', '查询', 100, 250, 'fail'),"
+	     " (2, 'miit-2022', '1.2', '审核', 'check', '[]', '查询', 100, 0, 'pass'),"
+	     " (2, 'miit-2022', '1.3', '一致性', 'check', '[]', '查询', 100, 0, 'pass'),"
+	     " (2, 'miit-2022', '4.1', '投诉处理', 'manual', '[]', '人工', NULL, NULL, 'manual'),"
+	     " (2, 'egov-2009', '6', '国密算法', 'check', '[]', '查询', 0, 0, 'na')");
+	exec("INSERT INTO attestation(checklist, item, result, note, by, at) VALUES"
+	     " ('miit-2022', '4.1', 'pass', '已建立投诉处理制度', '合规部', '2025-02-01')");
+	exec("INSERT INTO finding(run, checklist, item, key, severity, message, evidence,"
+	     " status, first_seen, last_seen) VALUES (1, 'miit-2022', '1.1', 'serial:00',"
+	     " 'high', 'old', '{}', 'open', '2025-01-01', '2025-01-01')");
+	sql = tu_fmt("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+		     " INSERT INTO finding(run, checklist, item, key, severity, message, evidence,"
+		     " status, first_seen, last_seen)"
+		     " SELECT 2, 'miit-2022', '1.1', printf('serial:%%04X', i), 'high',"
+		     " '签发前未完成身份查验',"
+		     " json_object('serial', printf('%%04X', i), 'applicant_name', '张三丰',"
+		     "  'applicant_id', '110101199003071234', 'n', i, 't_identity', NULL),"
+		     " CASE WHEN i %% 5 = 0 THEN 'new' ELSE 'open' END, '2025-01-01', '2025-03-01'"
+		     " FROM n", NFINDINGS);
+	exec(sql);
+	free(sql);
+	exec("INSERT INTO source_file(path, kind, type, size, sha256, records, rejects) VALUES"
+	     " ('logs/ra-2025.jsonl', 'events', 'jsonl', 1000, 'ab12', 500, 310),"
+	     " ('ca/index.txt', 'certificates', 'openssl-index', 200, 'cd34', 100, 0)");
+	sql = tu_fmt("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+		     " INSERT INTO reject(source, line, reason) SELECT 'logs/ra-2025.jsonl', i,"
+		     " 'bad json' FROM n", NREJECTS);
+	exec(sql);
+	free(sql);
+}
+
+static json_t *dump(const char *path)
+{
+	struct tu_out o = tu_run("python3 '%s/tests/xlsx_dump.py' '%s'", tu_root(), path);
+	json_error_t je;
+	json_t *j;
+
+	ck_assert_msg(o.status == 0, "xlsx_dump failed: %s", o.err);
+	j = json_loads(o.out, 0, &je);
+	ck_assert_ptr_nonnull(j);
+	tu_out_free(&o);
+	return j;
+}
+
+static json_t *sheet(json_t *wb, const char *name)
+{
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(json_object_get(wb, "sheets"), i, s)
+		if (!strcmp(json_string_value(json_object_get(s, "name")), name))
+			return s;
+	ck_abort_msg("no sheet '%s'", name);
+	return NULL;
+}
+
+static const char *str_at(json_t *sh, size_t row, size_t col)
+{
+	json_t *c = json_array_get(json_array_get(json_object_get(sh, "rows"), row), col);
+	const char *s = json_is_array(c) ? json_string_value(json_array_get(c, 1)) : NULL;
+
+	return s ? s : "";
+}
+
+/* The value beside key in column A of the cover (the first match). */
+static const char *cover_value(json_t *cover, const char *key)
+{
+	size_t n = json_array_size(json_object_get(cover, "rows"));
+
+	for (size_t r = 0; r < n; r++)
+		if (!strcmp(str_at(cover, r, 0), key))
+			return str_at(cover, r, 1);
+	ck_abort_msg("no '%s' on the cover", key);
+	return NULL;
+}
+
+static json_t *build_and_dump(int reveal)
+{
+	struct err e = {0};
+	struct rm_doc *d = build_self_inspection(st, cfg, "2025-03-01", "2025", reveal, &e);
+	char *path = tu_fmt("%s/self-%d.xlsx", tmp, reveal);
+	json_t *wb;
+
+	ck_assert_msg(d != NULL, "%s", e.msg);
+	ck_assert_msg(xlsx_write(d, path, &e) == 0, "%s", e.msg);
+	report_doc_free(d);
+	wb = dump(path);
+	free(path);
+	return wb;
+}
+
+START_TEST(summary_counts_equal_inserted_rows)
+{
+	json_t *wb, *cover, *rec, *fin, *prov;
+	char *n;
+
+	fill_store();
+	wb = build_and_dump(0);
+	cover = sheet(wb, "概要");
+	ck_assert_str_eq(str_at(cover, 0, 0), "自查报告");
+	ck_assert_str_eq(cover_value(cover, "机构名称"), "示例电子认证服务有限公司");
+	ck_assert_str_eq(cover_value(cover, "报告期间"), "2025");
+	ck_assert_str_eq(cover_value(cover, "截止日期"), "2025-03-01");
+	ck_assert_str_eq(cover_value(cover, "检查批次"), "2");
+	ck_assert_str_eq(cover_value(cover, "检查项"), "5");
+	ck_assert_str_eq(cover_value(cover, "符合"), "2");
+	ck_assert_str_eq(cover_value(cover, "不符合"), "1");
+	ck_assert_str_eq(cover_value(cover, "人工核查"), "1");
+	ck_assert_str_eq(cover_value(cover, "不适用"), "1");
+	ck_assert_str_eq(cover_value(cover, "检查出错"), "0");
+	n = tu_fmt("%d", NFINDINGS);
+	ck_assert_str_eq(cover_value(cover, "问题"), n);
+	free(n);
+	n = tu_fmt("%d", NFINDINGS / 5);
+	ck_assert_str_eq(cover_value(cover, "问题（新发现）"), n);
+	free(n);
+	n = tu_fmt("%d", NREJECTS);
+	ck_assert_str_eq(cover_value(cover, "拒收记录数"), n);
+	free(n);
+	ck_assert_str_eq(cover_value(cover, "源文件数"), "2");
+
+	rec = sheet(wb, "检查记录表");
+	/* two tables on the sheet: each under its title */
+	ck_assert_str_eq(str_at(rec, 0, 0), "检查记录表");
+	ck_assert_str_eq(str_at(rec, 1, 0), "检查清单");
+	ck_assert_str_eq(json_string_value(json_object_get(rec, "freeze")), "A3");
+	ck_assert_str_eq(str_at(rec, 2, 2), "身份查验");
+	ck_assert_str_eq(str_at(rec, 2, 3), "《电子签名法》第二十条；《管理办法》第三十条");
+	ck_assert_str_eq(str_at(rec, 2, 7), "不符合");
+	ck_assert_str_eq(str_at(rec, 3, 7), "符合");
+	ck_assert_str_eq(str_at(rec, 5, 7), "人工核查");
+	ck_assert_str_eq(str_at(rec, 6, 7), "不适用");
+	/* the manual item's attestation, below the record table */
+	ck_assert_str_eq(str_at(rec, 8, 0), "人工核查项");
+	ck_assert_str_eq(str_at(rec, 10, 3), "符合");
+	ck_assert_str_eq(str_at(rec, 10, 4), "已建立投诉处理制度");
+
+	fin = sheet(wb, "问题明细");
+	ck_assert_int_eq(json_integer_value(json_object_get(fin, "max_row")), NFINDINGS + 1);
+	ck_assert_str_eq(str_at(fin, 1, 2), "serial:0001");
+	ck_assert_str_eq(str_at(fin, 1, 3), "高");
+	ck_assert_str_eq(str_at(fin, 1, 4), "未整改");
+	ck_assert_str_eq(str_at(fin, 1, 8),
+			 "serial=0001; applicant_name=张**; applicant_id=1101**********1234;"
+			 " n=1; t_identity=");
+
+	prov = sheet(wb, "数据来源");
+	ck_assert_str_eq(str_at(prov, 0, 0), "源文件");
+	ck_assert_str_eq(str_at(prov, 1, 0), "文件");
+	ck_assert_str_eq(str_at(prov, 2, 0), "ca/index.txt");
+	ck_assert_str_eq(str_at(prov, 3, 3), "ab12");
+	/* the listed rejects stop at the limit */
+	ck_assert_str_eq(str_at(prov, 5, 0), "拒收记录");
+	ck_assert_str_eq(str_at(prov, 7, 2), "bad json");
+	ck_assert_int_eq(json_integer_value(json_object_get(prov, "max_row")),
+			 7 + REPORT_REJECTS_LISTED);
+	json_decref(wb);
+}
+END_TEST
+
+START_TEST(reveal_shows_personal_data)
+{
+	json_t *wb, *fin;
+
+	fill_store();
+	wb = build_and_dump(1);
+	fin = sheet(wb, "问题明细");
+	ck_assert_str_eq(str_at(fin, 2, 8),
+			 "serial=0002; applicant_name=张三丰; applicant_id=110101199003071234;"
+			 " n=2; t_identity=");
+	json_decref(wb);
+}
+END_TEST
+
+START_TEST(no_run_is_an_error)
+{
+	struct err e = {0};
+	struct rm_doc *d = build_self_inspection(st, cfg, "2025-03-01", NULL, 0, &e);
+
+	ck_assert_ptr_null(d);
+	ck_assert_str_eq(e.msg, "no check results in the store: run 'ca-audit check' first");
+}
+END_TEST
+
+START_TEST(no_findings_says_so)
+{
+	json_t *wb, *cover;
+
+	exec("INSERT INTO run(id, started_at) VALUES (1, '2025-03-01 02:00:00')");
+	exec("INSERT INTO item_result(run, checklist, item, title, kind, basis, checked,"
+	     " violations, result) VALUES (1, 'miit-2022', '1.1', 't', 'check', '[]', 3, 0,"
+	     " 'pass')");
+	wb = build_and_dump(0);
+	cover = sheet(wb, "概要");
+	ck_assert_str_eq(cover_value(cover, "问题"), "0");
+	ck_assert_str_eq(cover_value(cover, "报告期间"), "2025");
+	ck_assert_int_eq(json_array_size(json_object_get(wb, "sheets")), 3);
+	json_decref(wb);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("build_self");
+	TCase *tc = tcase_create("build_self");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, summary_counts_equal_inserted_rows);
+	tcase_add_test(tc, reveal_shows_personal_data);
+	tcase_add_test(tc, no_run_is_an_error);
+	tcase_add_test(tc, no_findings_says_so);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
