@@ -55,6 +55,20 @@ static int is_yaml(const char *name)
 	return n > 5 && !strcmp(name + n - 5, ".yaml") && name[0] != '.';
 }
 
+/* Other YAML lives in rules/ too (calendars, example configurations). */
+static int looks_like_checklist(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[256];
+	int found = 0;
+
+	while (f && !found && fgets(line, sizeof line, f))
+		found = !strncmp(line, "checklist:", 10);
+	if (f)
+		fclose(f);
+	return found;
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -85,6 +99,10 @@ static void print_list(struct strlist *dirs, int json)
 
 			if (asprintf(&path, "%s/%s", dirs->v[i], files.v[j]) < 0)
 				continue;
+			if (!looks_like_checklist(path)) {
+				free(path);
+				continue;
+			}
 			if (rules_load(path, &cl, NULL, &e)) {
 				err_format(&e, msg, sizeof msg);
 				warnf("skipping %s", msg);
