@@ -1,0 +1,457 @@
+/*
+ * test_sources_cert.c — the certificate sources end to end through the real
+ * store: a CA run with `openssl ca` (SM2 with SM3, a Chinese subject that
+ * index.txt writes with \x escapes, one certificate revoked for key
+ * compromise) read through openssl-index; bundles, DER files and garbage
+ * through pem; rejects with their positions; idempotent re-ingest; and the
+ * path patterns the pem source expands.
+ */
+#include <check.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "ingest.h"
+#include "log.h"
+#include "pathglob.h"
+#include "store.h"
+#include "testutil.h"
+
+#define RESIDENT "11010519491231002X"
+
+static char *dir; /* the CA and its files, made once by main */
+
+static const char ca_cnf[] =
+	"[ca]\ndefault_ca=CA_default\n[CA_default]\ndir=ca\ndatabase=$dir/index.txt\n"
+	"new_certs_dir=$dir/newcerts\ncertificate=$dir/ca.pem\nprivate_key=$dir/ca.key\n"
+	"serial=$dir/serial\ndefault_md=sm3\ndefault_days=365\npolicy=pol\n"
+	"unique_subject=no\nutf8=yes\nstring_mask=utf8only\nx509_extensions=usr\n"
+	"[pol]\ncountryName=optional\norganizationName=optional\ncommonName=supplied\n"
+	"[usr]\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n"
+	"1.2.156.10260.4.1.1=ASN1:EXPLICIT:0,UTF8String:" RESIDENT "\n"
+	"[req]\ndistinguished_name=dn\nprompt=no\nutf8=yes\nstring_mask=utf8only\n"
+	"[dn]\nCN=Test CA\n[v3ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign,cRLSign\n";
+
+/* Makes the CA: three certificates issued, 1001 revoked (keyCompromise);
+ * certs/ holds a bundle and a broken file, der/ two concatenated DER
+ * certificates. */
+static int make_ca(void)
+{
+	struct tu_out o;
+	char *cnf = tu_fmt("%s/ca/ca.cnf", dir);
+	int rc;
+
+	o = tu_run("cd '%s' && mkdir -p ca/newcerts certs/sub der && touch ca/index.txt &&"
+		   " echo 1000 > ca/serial", dir);
+	tu_out_free(&o);
+	if (tu_write(cnf, ca_cnf))
+		return -1;
+	free(cnf);
+	o = tu_run(
+		"cd '%s' && set -e; g() { openssl genpkey -algorithm EC -pkeyopt"
+		" ec_paramgen_curve:SM2 -out $1; };"
+		" g ca/ca.key; openssl req -new -x509 -key ca/ca.key -sm3 -config ca/ca.cnf"
+		" -extensions v3ca -days 3650 -out ca/ca.pem;"
+		" for i in 1 2 3 4 5; do g u$i.key; done;"
+		" openssl req -new -key u1.key -sm3 -utf8 -config ca/ca.cnf -out u1.csr"
+		"  -subj '/C=CN/O=示例科技有限公司/CN=张三';"
+		" openssl req -new -key u2.key -sm3 -config ca/ca.cnf -out u2.csr -subj '/CN=Li Si';"
+		" openssl req -new -key u3.key -sm3 -config ca/ca.cnf -out u3.csr -subj '/CN=Wang Wu';"
+		" for i in 1 2 3; do openssl ca -batch -config ca/ca.cnf -in u$i.csr -out u$i.pem; done;"
+		" openssl ca -config ca/ca.cnf -revoke ca/newcerts/1001.pem -crl_reason keyCompromise;"
+		" cat ca/ca.pem u1.pem > certs/sub/bundle.pem;"
+		" for i in 4 5; do openssl req -new -x509 -key u$i.key -sm3 -config ca/ca.cnf"
+		"  -subj /CN=Der$i -outform DER -out d$i.der; done; cat d4.der d5.der > der/two.der",
+		dir);
+	rc = o.status;
+	if (rc)
+		fprintf(stderr, "making the CA failed: %s\n", o.err);
+	tu_out_free(&o);
+	return rc ? -1 : 0;
+}
+
+/* A store in a fresh file and a configuration from yaml in dir. */
+struct env {
+	struct store *st;
+	struct config *cfg;
+	struct ingest_ctx ctx;
+	char *db;
+};
+
+static void env_open(struct env *v, const char *name, const char *yaml)
+{
+	struct err e = {0};
+	char *path = tu_fmt("%s/%s.yaml", dir, name);
+
+	memset(v, 0, sizeof *v);
+	v->db = tu_fmt("%s/%s.db", dir, name);
+	remove(v->db);
+	ck_assert_int_eq(tu_write(path, yaml), 0);
+	ck_assert_msg(config_load(path, &v->cfg, &e) == 0, "config: %s", e.msg);
+	ck_assert_msg(store_open(v->db, 0, &v->st, &e) == 0, "store: %s", e.msg);
+	v->ctx.st = v->st;
+	v->ctx.cfg = v->cfg;
+	free(path);
+}
+
+static void env_close(struct env *v)
+{
+	store_close(v->st);
+	config_free(v->cfg);
+	free(v->db);
+}
+
+/* The first column of the first row, as text ("" for NULL, NULL for no row). */
+static char *q1(struct env *v, const char *sql)
+{
+	sqlite3_stmt *s;
+	char *out = NULL;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(store_db(v->st), sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+		out = strdup(t ? (const char *)t : "");
+	}
+	sqlite3_finalize(s);
+	return out;
+}
+
+static void ck_q(struct env *v, const char *sql, const char *want)
+{
+	char *got = q1(v, sql);
+
+	ck_assert_msg(got && !strcmp(got, want), "%s: got '%s', want '%s'", sql,
+		      got ? got : "(no row)", want);
+	free(got);
+}
+
+/* The revocation time of serial's line in index.txt, as stored UTC text. */
+static char *index_revoked_at(const char *serial)
+{
+	char *path = tu_fmt("%s/ca/index.txt", dir), *text = tu_read(path, NULL), *line, *out;
+	char *needle = tu_fmt("\t%s\t", serial), *t;
+
+	ck_assert_ptr_nonnull(text);
+	line = strstr(text, needle);
+	ck_assert_ptr_nonnull(line);
+	while (line > text && line[-1] != '\n')
+		line--;
+	t = strchr(strchr(line, '\t') + 1, '\t') + 1; /* third field: YYMMDDHHMMSSZ,reason */
+	out = tu_fmt("20%.2s-%.2s-%.2s %.2s:%.2s:%.2s", t, t + 2, t + 4, t + 6, t + 8, t + 10);
+	free(text);
+	free(path);
+	free(needle);
+	return out;
+}
+
+static const char index_yaml[] =
+	"ca: {name: 测试CA}\nsources:\n  certificates:\n"
+	"    - {type: openssl-index, index: ca/index.txt, certs: ca/newcerts}\n";
+
+START_TEST(test_openssl_index)
+{
+	struct env v;
+	struct err e = {0};
+	char *rev = index_revoked_at("1001");
+	struct tu_out o;
+
+	env_open(&v, "index", index_yaml);
+	ck_assert_msg(src_openssl_index(&v.ctx, &v.cfg->cert_sources[0], &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(store_count(v.st, "certificate"), 3);
+	ck_assert_int_eq(store_count(v.st, "reject"), 0);
+	ck_assert_int_eq(v.ctx.added, 3);
+	ck_q(&v, "SELECT status FROM certificate WHERE serial = '1001'", "revoked");
+	ck_q(&v, "SELECT revoked_at FROM certificate WHERE serial = '1001'", rev);
+	ck_q(&v, "SELECT revocation_reason FROM certificate WHERE serial = '1001'",
+	     "keyCompromise");
+	ck_q(&v, "SELECT status FROM certificate WHERE serial = '1000'", "valid");
+	ck_q(&v, "SELECT revoked_at IS NULL FROM certificate WHERE serial = '1000'", "1");
+	ck_q(&v, "SELECT subject FROM certificate WHERE serial = '1000'",
+	     "CN=张三,O=示例科技有限公司,C=CN");
+	ck_q(&v, "SELECT issuer FROM certificate WHERE serial = '1002'", "CN=Test CA");
+	ck_q(&v, "SELECT id_type || ' ' || id_number FROM certificate WHERE serial = '1000'",
+	     "resident_id " RESIDENT);
+	ck_q(&v, "SELECT sig_alg || ' ' || key_alg || ' ' || key_bits FROM certificate"
+		 " WHERE serial = '1002'", "SM2-with-SM3 SM2 256");
+	ck_q(&v, "SELECT group_concat(DISTINCT source) FROM certificate", "ca/index.txt");
+	ck_q(&v, "SELECT records || ' ' || rejects FROM source_file WHERE path = 'ca/index.txt'",
+	     "3 0");
+
+	/* unchanged: skipped, nothing added */
+	memset(&v.ctx.files_read, 0, sizeof v.ctx - offsetof(struct ingest_ctx, files_read));
+	ck_assert_int_eq(src_openssl_index(&v.ctx, &v.cfg->cert_sources[0], &e), 0);
+	ck_assert_int_eq(v.ctx.files_skipped, 1);
+	ck_assert_int_eq(v.ctx.added, 0);
+	/* read again in full: still nothing new */
+	v.ctx.full = 1;
+	ck_assert_int_eq(src_openssl_index(&v.ctx, &v.cfg->cert_sources[0], &e), 0);
+	ck_assert_int_eq(v.ctx.added, 0);
+	ck_assert_int_eq(store_count(v.st, "certificate"), 3);
+	v.ctx.full = 0;
+
+	/* a later revocation updates the row */
+	o = tu_run("cd '%s' && openssl ca -config ca/ca.cnf -revoke ca/newcerts/1002.pem"
+		   " -crl_reason superseded", dir);
+	ck_assert_msg(o.status == 0, "%s", o.err);
+	tu_out_free(&o);
+	ck_assert_int_eq(src_openssl_index(&v.ctx, &v.cfg->cert_sources[0], &e), 0);
+	ck_assert_int_eq(store_count(v.st, "certificate"), 3);
+	ck_q(&v, "SELECT status || ' ' || revocation_reason FROM certificate WHERE serial = '1002'",
+	     "revoked superseded");
+	env_close(&v);
+	free(rev);
+}
+END_TEST
+
+static const char bad_index[] =
+	"V\t271121233146Z\t\t1000\tunknown\t/CN=ok\n"
+	"X\t271121233146Z\t\t1000\tunknown\t/CN=x\n"
+	"V\tsoon\t\t1000\tunknown\t/CN=x\n"
+	"R\t271121233146Z\t261121233146Z,badReason\t1001\tunknown\t/CN=x\n"
+	"V\t271121233146Z\t\tZZ\tunknown\t/CN=x\n"
+	"V\t271121233146Z\t\t1009\tunknown\t/C=CN/CN=\\xE5\\xBC\\xA0\n"
+	"V\t271121233146Z\t\t1000\n"
+	"V\t271121233146Z\t\t1003\tunknown\t/CN=x\n"
+	"V\t271121233146Z\t\t1004\tunknown\t/CN=x\n"
+	"R\t271121233146Z\t\t1002\tunknown\t/CN=x\n"
+	"\n"
+	"R\t271121233146Z\t261121233146Z,keyTime,20261120000000Z\t1002\tunknown\t/CN=x\n";
+
+static void make_bad_index(void)
+{
+	struct tu_out o = tu_run("cd '%s' && mkdir -p bad/certs && cp ca/newcerts/100[012].pem"
+				 " bad/certs/ && cp ca/newcerts/1000.pem bad/certs/1003.pem &&"
+				 " echo junk > bad/certs/1004.pem", dir);
+	char *path = tu_fmt("%s/bad/index.txt", dir);
+
+	ck_assert_int_eq(o.status, 0);
+	tu_out_free(&o);
+	ck_assert_int_eq(tu_write(path, bad_index), 0);
+	free(path);
+}
+
+static const char bad_yaml[] = "ca: {name: X}\nsources:\n  certificates:\n"
+			       "    - {type: openssl-index, index: bad/index.txt, certs: bad/certs}\n";
+
+START_TEST(test_openssl_index_rejects)
+{
+	static const char *const want[] = {
+		"2|expected status V, R or E, found 'X'",
+		"3|expected an expiry time YYMMDDHHMMSSZ, found 'soon'",
+		"4|unknown revocation reason 'badReason': expected unspecified, keyCompromise,"
+		" CACompromise, affiliationChanged, superseded, cessationOfOperation,"
+		" certificateHold or removeFromCRL",
+		"5|expected a hexadecimal serial, found 'ZZ'",
+		"6|no certificate file for serial 1009 (/C=CN/CN=张): expected"
+		" 'bad/certs/1009.pem' (or .der, .crt)",
+		"7|expected 6 tab-separated fields (status, expiry, revocation, serial, file,"
+		" subject), found 4",
+		"8|certificate file '%s/bad/certs/1003.pem' has serial 1000, the index says 1003",
+		"9|certificate file '%s/bad/certs/1004.pem' for serial 1004: neither a PEM nor a"
+		" DER certificate",
+		"10|revoked certificate without a revocation time: expected YYMMDDHHMMSSZ[,reason]",
+	};
+	struct env v;
+	struct err e = {0};
+	sqlite3_stmt *s;
+	size_t i = 0;
+
+	make_bad_index();
+	env_open(&v, "bad", bad_yaml);
+	ck_assert_msg(src_openssl_index(&v.ctx, &v.cfg->cert_sources[0], &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(sqlite3_prepare_v2(store_db(v.st), "SELECT line || '|' || reason FROM"
+					    " reject WHERE source = 'bad/index.txt' ORDER BY line",
+					    -1, &s, NULL), SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		char *w;
+		ck_assert_uint_lt(i, sizeof want / sizeof *want);
+		w = tu_fmt(want[i], dir);
+		ck_assert_str_eq((const char *)sqlite3_column_text(s, 0), w);
+		free(w);
+		i++;
+	}
+	sqlite3_finalize(s);
+	ck_assert_uint_eq(i, sizeof want / sizeof *want);
+	ck_assert_int_eq(store_count(v.st, "certificate"), 2);
+	/* keyTime is how -crl_compromise records a key compromise */
+	ck_q(&v, "SELECT revocation_reason FROM certificate WHERE serial = '1002'",
+	     "keyCompromise");
+	env_close(&v);
+
+	/* --strict: the first reject stops the run and nothing of the file stays */
+	env_open(&v, "bad", bad_yaml);
+	v.ctx.strict = 1;
+	ck_assert_int_eq(src_openssl_index(&v.ctx, &v.cfg->cert_sources[0], &e), -1);
+	ck_assert_str_eq(e.msg, "expected status V, R or E, found 'X' (--strict)");
+	ck_assert_int_eq(e.line, 2);
+	ck_assert_str_eq(e.file, "bad/index.txt");
+	ck_assert_int_eq(store_count(v.st, "certificate"), 0);
+	env_close(&v);
+}
+END_TEST
+
+START_TEST(test_pem_source)
+{
+	static const char yaml[] =
+		"ca: {name: X}\nsources:\n  certificates:\n"
+		"    - {type: pem, path: \"certs/**/*.pem\"}\n"
+		"    - {type: pem, path: der/two.der}\n";
+	struct env v;
+	struct err e = {0};
+	char *broken = tu_fmt("%s/certs/broken.pem", dir), *ca = tu_fmt("%s/ca/ca.pem", dir);
+	char *cat = tu_read(ca, NULL), *text;
+	int lines = tu_count_lines(cat, "");
+
+	/* line 1 text, then a good certificate, then one with bad base64 */
+	text = tu_fmt("junk before\n%s-----BEGIN CERTIFICATE-----\nMIIB*AAA\n"
+		      "-----END CERTIFICATE-----\n", cat);
+	ck_assert_int_eq(tu_write(broken, text), 0);
+	free(text);
+	free(cat);
+	free(ca);
+
+	env_open(&v, "pem", yaml);
+	ck_assert_msg(src_pem(&v.ctx, &v.cfg->cert_sources[0], &e) == 0, "%s", e.msg);
+	ck_assert_msg(src_pem(&v.ctx, &v.cfg->cert_sources[1], &e) == 0, "%s", e.msg);
+	/* CA + 张三 from the bundle (the CA again from broken.pem), two DER */
+	ck_assert_int_eq(store_count(v.st, "certificate"), 4);
+	ck_q(&v, "SELECT source FROM certificate WHERE serial = '1000'", "certs/sub/bundle.pem");
+	ck_q(&v, "SELECT is_ca FROM certificate WHERE subject = 'CN=Test CA'", "1");
+	ck_q(&v, "SELECT group_concat(subject, ';') FROM (SELECT subject FROM certificate"
+		 " WHERE source = 'der/two.der' ORDER BY subject)", "CN=Der4;CN=Der5");
+	ck_q(&v, "SELECT count(*) FROM reject", "1");
+	text = tu_fmt("%d|unreadable certificate: invalid base64 character on line %d",
+		      lines + 2, lines + 3);
+	ck_q(&v, "SELECT line || '|' || reason FROM reject WHERE source = 'certs/broken.pem'",
+	     text);
+	free(text);
+
+	/* again: every file unchanged, nothing added */
+	memset(&v.ctx.files_read, 0, sizeof v.ctx - offsetof(struct ingest_ctx, files_read));
+	ck_assert_int_eq(src_pem(&v.ctx, &v.cfg->cert_sources[0], &e), 0);
+	ck_assert_int_eq(src_pem(&v.ctx, &v.cfg->cert_sources[1], &e), 0);
+	ck_assert_int_eq(v.ctx.files_skipped, 3);
+	ck_assert_int_eq(v.ctx.added, 0);
+	ck_assert_int_eq(store_count(v.st, "certificate"), 4);
+	ck_assert_int_eq(store_count(v.st, "reject"), 1);
+	env_close(&v);
+	remove(broken);
+	free(broken);
+}
+END_TEST
+
+START_TEST(test_pem_source_errors)
+{
+	static const char yaml[] =
+		"ca: {name: X}\nsources:\n  certificates:\n"
+		"    - {type: pem, path: nothing/here.pem}\n"
+		"    - {type: pem, path: \"garbage/*\"}\n";
+	struct env v;
+	struct err e = {0};
+	char *g = tu_fmt("%s/garbage", dir), *f;
+
+	mkdir(g, 0755);
+	f = tu_fmt("%s/hello.pem", g);
+	ck_assert_int_eq(tu_write(f, "hello world\n"), 0);
+	env_open(&v, "pemerr", yaml);
+	ck_assert_int_eq(src_pem(&v.ctx, &v.cfg->cert_sources[0], &e), -1);
+	ck_assert_msg(strstr(e.msg, "unable to open '") && strstr(e.msg, "nothing/here.pem'"),
+		      "%s", e.msg);
+	ck_assert_int_eq(src_pem(&v.ctx, &v.cfg->cert_sources[1], &e), 0);
+	ck_q(&v, "SELECT source || '|' || line || '|' || reason FROM reject",
+	     "garbage/hello.pem|0|unreadable certificate at byte offset 0: neither a PEM nor a"
+	     " DER certificate");
+	env_close(&v);
+	free(f);
+	free(g);
+}
+END_TEST
+
+/* ---- path patterns ---------------------------------------------------- */
+
+START_TEST(test_pathglob)
+{
+	char *root = tu_tmpdir("glob"), *pat;
+	struct strlist l = {0};
+	struct err e = {0};
+	struct tu_out o = tu_run("cd '%s' && mkdir -p a/b/c a/.hidden a/d.pem &&"
+				 " touch a/x.pem a/b/c/y.pem a/.hidden/z.pem a/b/n.txt a/.w.pem",
+				 root);
+
+	ck_assert_int_eq(o.status, 0);
+	tu_out_free(&o);
+#define GLOB(pattern_, count_) do { strlist_free(&l); pat = tu_fmt("%s/%s", root, pattern_); \
+		ck_assert_msg(pathglob(pat, &l, &e) == 0, "%s", e.msg); \
+		ck_assert_uint_eq(l.n, count_); free(pat); } while (0)
+#define AT(i, rel) do { char *w_ = tu_fmt("%s/%s", root, rel); \
+		ck_assert_str_eq(l.v[i], w_); free(w_); } while (0)
+	GLOB("a/**/*.pem", 2);
+	AT(0, "a/b/c/y.pem");
+	AT(1, "a/x.pem");
+	GLOB("a/*.pem", 1); /* a directory and a dot file do not match */
+	AT(0, "a/x.pem");
+	GLOB("a/?.pem", 1);
+	GLOB("**/y.pem", 1);
+	AT(0, "a/b/c/y.pem");
+	GLOB("a/**/**/*.pem", 2); /* reached twice, listed once */
+	GLOB("a/.hidden/*.pem", 1);
+	GLOB("nothing/*.pem", 0);
+	GLOB("a/x.pem", 1);
+	/* appends to what is there */
+	pat = tu_fmt("%s/a/b/*/*.pem", root);
+	ck_assert_int_eq(pathglob(pat, &l, &e), 0);
+	ck_assert_uint_eq(l.n, 2);
+	free(pat);
+
+	pat = tu_fmt("%s/a/missing.pem", root);
+	ck_assert_int_eq(pathglob(pat, &l, &e), -1);
+	ck_assert_msg(strstr(e.msg, "a/missing.pem': No such file or directory") != NULL, "%s",
+		      e.msg);
+	free(pat);
+	pat = tu_fmt("%s/a/b", root);
+	ck_assert_int_eq(pathglob(pat, &l, &e), -1);
+	ck_assert_msg(strstr(e.msg, "a/b' is not a regular file") != NULL, "%s", e.msg);
+	free(pat);
+	strlist_free(&l);
+	tu_rmdir(root);
+	free(root);
+}
+END_TEST
+
+static Suite *sources_suite(void)
+{
+	Suite *s = suite_create("sources_cert");
+	TCase *tc = tcase_create("sources");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_openssl_index);
+	tcase_add_test(tc, test_openssl_index_rejects);
+	tcase_add_test(tc, test_pem_source);
+	tcase_add_test(tc, test_pem_source_errors);
+	tcase_add_test(tc, test_pathglob);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	log_set_level(LOG_QUIET);
+	dir = tu_tmpdir("srccert");
+	if (make_ca() < 0)
+		return EXIT_FAILURE;
+	sr = srunner_create(sources_suite());
+	/* the tests share the CA directory and one changes index.txt */
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	tu_rmdir(dir);
+	free(dir);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
