@@ -31,6 +31,10 @@
  * shrinks before columns get narrower than this. */
 #define PDF_UNITS_MIN 12.0
 #define PDF_NUM_LEN 40
+/* Rows taller than this split across pages when at least
+ * PDF_SPLIT_ROOM is free; shorter rows move whole to the next page. */
+#define PDF_SPLIT_H ((PDF_BODY_BOTTOM - PDF_BODY_TOP) / 4)
+#define PDF_SPLIT_ROOM(pt) ((pt)->size * 6 + 2 * PDF_CELL_PAD)
 
 struct pdf_table {
 	struct rm_table *t;      /* borrowed */
@@ -40,6 +44,8 @@ struct pdf_table {
 	PangoLayout **cl;        /* owned: body cells, reused row to row */
 	double hh;               /* header row height */
 	double max_h;            /* the most a cell may take before it is cut */
+	double *ch;              /* owned: text height of each cell of the current row */
+	double *cut;             /* owned: where each cell splits at a page break */
 	struct rm_cell *cells;   /* owned: the current row */
 	char *num;               /* owned: ncols formatted numbers */
 };
@@ -188,38 +194,102 @@ static double pdf_row_set(struct pdf *p, struct pdf_table *pt, PangoLayout **ls,
 								   : PANGO_ALIGN_LEFT;
 		ch = pdf_set(p, ls[c], header ? pt->t->cols[c].title : pdf_cell_text(pt, c),
 			     &st, pt->w[c] - 2 * PDF_CELL_PAD);
+		if (!header)
+			pt->ch[c] = ch;
 		if (ch > h)
 			h = ch;
 	}
 	return h + 2 * PDF_CELL_PAD;
 }
 
+/* Draws a row h high. With skip, each cell shows its text from skip[c]
+ * down, clipped to show[c] points: one part of a row split across pages. */
 static void pdf_row_draw(struct pdf *p, struct pdf_table *pt, PangoLayout **ls, double h,
-			 int header)
+			 int header, const double *skip, const double *show)
 {
 	double x = PDF_MARGIN_X;
 	size_t c;
 
-	for (c = 0; c < pt->t->ncols; c++) {
-		if (p->cr) {
-			cairo_rectangle(p->cr, x, p->y, pt->w[c], h);
-			if (header) {
-				pdf_grey(p, 0.88);
-				cairo_fill_preserve(p->cr);
-			}
-			pdf_grey(p, 0.45);
-			cairo_set_line_width(p->cr, 0.5);
-			cairo_stroke(p->cr);
+	for (c = 0; c < pt->t->ncols; x += pt->w[c], c++) {
+		if (!p->cr)
+			continue;
+		cairo_rectangle(p->cr, x, p->y, pt->w[c], h);
+		if (header) {
+			pdf_grey(p, 0.88);
+			cairo_fill_preserve(p->cr);
 		}
-		pdf_show(p, ls[c], x + PDF_CELL_PAD, p->y + PDF_CELL_PAD);
-		x += pt->w[c];
+		pdf_grey(p, 0.45);
+		cairo_set_line_width(p->cr, 0.5);
+		cairo_stroke(p->cr);
+		if (!skip) {
+			pdf_show(p, ls[c], x + PDF_CELL_PAD, p->y + PDF_CELL_PAD);
+			continue;
+		}
+		cairo_save(p->cr);
+		cairo_rectangle(p->cr, x, p->y + PDF_CELL_PAD, pt->w[c], show[c]);
+		cairo_clip(p->cr);
+		pdf_show(p, ls[c], x + PDF_CELL_PAD, p->y + PDF_CELL_PAD - skip[c]);
+		cairo_restore(p->cr);
 	}
 	p->y += h;
 }
 
+/* The bottom of the last line of l that ends within limit points. */
+static double pdf_cut(PangoLayout *l, double limit)
+{
+	PangoLayoutIter *it = pango_layout_get_iter(l);
+	double cut = 0;
+
+	do {
+		int y0, y1;
+
+		pango_layout_iter_get_line_yrange(it, &y0, &y1);
+		if ((double)y1 / PANGO_SCALE > limit)
+			break;
+		cut = (double)y1 / PANGO_SCALE;
+	} while (pango_layout_iter_next_line(it));
+	pango_layout_iter_free(it);
+	return cut;
+}
+
+/* A tall row that does not fit: the lines that fit stay on this page, the
+ * rest go below the repeated header on the next, each cell cut between
+ * lines, so a long remark does not leave most of a page empty. */
+static void pdf_row_split(struct pdf *p, struct pdf_table *pt)
+{
+	size_t n = pt->t->ncols, c;
+	double *cut = pt->cut, *left = cut + n, *zero = cut + 2 * n;
+	double avail = PDF_BODY_BOTTOM - p->y, rest = 0;
+
+	for (c = 0; c < n; c++) {
+		cut[c] = pdf_cut(pt->cl[c], avail - 2 * PDF_CELL_PAD);
+		left[c] = pt->ch[c] - cut[c];
+		zero[c] = 0;
+		if (left[c] > rest)
+			rest = left[c];
+	}
+	pdf_row_draw(p, pt, pt->cl, avail, 0, zero, cut);
+	pdf_need(p, PDF_PAGE_H);
+	pdf_row_draw(p, pt, pt->cl, rest + 2 * PDF_CELL_PAD, 0, cut, left);
+}
+
+/* Places the current row (set, h high): whole, on this page or the next,
+ * or split when it is tall and a fair part of this page is free. */
+static void pdf_row_place(struct pdf *p, struct pdf_table *pt, double h)
+{
+	double room = PDF_BODY_BOTTOM - p->y;
+
+	if (h > room && h > PDF_SPLIT_H && room > PDF_SPLIT_ROOM(pt) && p->y > p->page_top) {
+		pdf_row_split(p, pt);
+		return;
+	}
+	pdf_need(p, h);
+	pdf_row_draw(p, pt, pt->cl, h, 0, NULL, NULL);
+}
+
 void pdf_table_head(struct pdf *p, struct pdf_table *pt)
 {
-	pdf_row_draw(p, pt, pt->hl, pt->hh, 1);
+	pdf_row_draw(p, pt, pt->hl, pt->hh, 1, NULL, NULL);
 }
 
 static void pdf_table_free(struct pdf_table *pt)
@@ -237,13 +307,15 @@ static void pdf_table_free(struct pdf_table *pt)
 	free(pt->w);
 	free(pt->cells);
 	free(pt->num);
+	free(pt->ch);
+	free(pt->cut);
 }
 
-/* The caption, kept with the header row and the first row's worth of space. */
-static void pdf_caption(struct pdf *p, struct pdf_table *pt)
+/* The caption, kept with the next keep points (the header row and the
+ * start of the first row). */
+static void pdf_caption(struct pdf *p, struct pdf_table *pt, double keep)
 {
 	struct pdf_style st = {PDF_BODY_SIZE, 1, PANGO_ALIGN_LEFT, 0};
-	double keep = pt->hh + pt->size * 3 + 2 * PDF_CELL_PAD;
 	PangoLayout *l;
 	double h;
 
@@ -259,25 +331,34 @@ static void pdf_caption(struct pdf *p, struct pdf_table *pt)
 	g_object_unref(l);
 }
 
-/* The rows, up to the limit; the rest are counted, not drawn. */
+/* Caption, header and rows, up to the limit; the rest are counted, not
+ * drawn. The first row is set before the header is placed, so that a header
+ * never stands alone at the foot of a page. */
 static int pdf_rows(struct pdf *p, struct pdf_table *pt)
 {
 	struct pdf_style st = {PDF_BODY_SIZE - 1, 0, PANGO_ALIGN_LEFT, 0};
 	struct rm_iter it;
 	size_t n = 0, more = 0;
+	double h = 0, keep;
 	int r;
 
 	rm_iter_start(&it, pt->t);
-	while ((r = rm_iter_next(&it, pt->cells)) == 1) {
-		double h;
-
+	r = rm_iter_next(&it, pt->cells);
+	if (r == 1)
+		h = pdf_row_set(p, pt, pt->cl, 0);
+	/* a row that pdf_row_place may split needs only a few lines' room */
+	keep = pt->hh + (h <= PDF_SPLIT_H ? h : PDF_SPLIT_ROOM(pt) + 1);
+	pdf_caption(p, pt, keep);
+	pdf_table_head(p, pt);
+	p->thead = pt;
+	for (; r == 1; r = rm_iter_next(&it, pt->cells)) {
 		if (n == p->row_limit) {
 			more++;
 			continue;
 		}
-		h = pdf_row_set(p, pt, pt->cl, 0);
-		pdf_need(p, h);
-		pdf_row_draw(p, pt, pt->cl, h, 0);
+		if (n)
+			h = pdf_row_set(p, pt, pt->cl, 0);
+		pdf_row_place(p, pt, h);
 		n++;
 	}
 	p->thead = NULL;
@@ -312,9 +393,11 @@ int pdf_table(struct pdf *p, struct rm_table *t)
 	pt.cl = calloc(n, sizeof *pt.cl);
 	pt.cells = calloc(n, sizeof *pt.cells);
 	pt.num = calloc(n, PDF_NUM_LEN);
+	pt.ch = calloc(n, sizeof *pt.ch);
+	pt.cut = calloc(3 * n, sizeof *pt.cut);
 	nat = calloc(n, sizeof *nat);
 	fixed = calloc(n, 1);
-	if (!fixed || !pt.w || !pt.hl || !pt.cl || !pt.cells || !pt.num || !nat) {
+	if (!fixed || !pt.w || !pt.hl || !pt.cl || !pt.cells || !pt.num || !pt.ch || !pt.cut || !nat) {
 		err_set(p->e, CA_EINTERNAL, NULL, 0, 0, "out of memory");
 		goto out;
 	}
@@ -334,9 +417,6 @@ int pdf_table(struct pdf *p, struct rm_table *t)
 	/* a cell taller than a page below the header could never be placed:
 	 * it is cut with an ellipsis (the XLSX has the full text) */
 	pt.max_h = PDF_BODY_BOTTOM - PDF_BODY_TOP - pt.hh - 2 * PDF_CELL_PAD - 2;
-	pdf_caption(p, &pt);
-	pdf_table_head(p, &pt);
-	p->thead = &pt;
 	rc = pdf_rows(p, &pt);
 out:
 	p->thead = NULL;

@@ -325,6 +325,53 @@ START_TEST(test_empty_table)
 }
 END_TEST
 
+/* A row taller than a quarter page that meets the foot of a page splits
+ * between lines: nothing is lost or repeated, the header repeats above the
+ * rest. */
+START_TEST(test_tall_row)
+{
+	static const char *titles[] = {"项目", "情况说明"};
+	static const enum rm_type types[] = {RM_TEXT, RM_TEXT};
+	struct rm_doc *d = rm_doc_new("整改方案");
+	struct rm_section *s = rm_section(d, "整改措施", NULL);
+	char *dir = tu_tmpdir("pdf"), *path = tu_fmt("%s/t.pdf", dir), *all, *p1, *p2;
+	char text[8192] = "", sent[64];
+	struct rm_table *t;
+	struct err e = {0};
+	int i;
+
+	for (i = 0; i < 15; i++)
+		rm_para(s, "本页先由段落占去大半，使表格从页面下部开始。");
+	t = rm_table(s, NULL, 2, titles, types);
+	rm_row(t);
+	rm_set_text(t, 0, "日志保存");
+	for (i = 1; i <= 40; i++) {
+		snprintf(sent, sizeof sent, "第%02d句：已补齐审计日志。\n", i);
+		strcat(text, sent);
+	}
+	rm_set_text(t, 1, text);
+	ck_assert_msg(pdf_write(d, path, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(pdf_pages(path), 2);
+	all = pdf_text(path, 1, 2);
+	p1 = pdf_text(path, 1, 1);
+	p2 = pdf_text(path, 2, 2);
+	for (i = 1; i <= 40; i++) {
+		snprintf(sent, sizeof sent, "第%02d句", i);
+		ck_assert_msg(tu_count_lines(all, sent) == 1, "%s", sent);
+	}
+	ck_assert_ptr_nonnull(strstr(p1, "第01句"));
+	ck_assert_ptr_nonnull(strstr(p2, "第40句"));
+	ck_assert_ptr_nonnull(strstr(p2, "情况说明"));
+	free(all);
+	free(p1);
+	free(p2);
+	rm_doc_free(d);
+	free(path);
+	tu_rmdir(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_unwritable)
 {
 	struct rm_doc *d = rm_doc_new("自查报告");
@@ -433,6 +480,7 @@ int main(void)
 	tcase_add_test(tc, test_identical);
 	tcase_add_test(tc, test_row_limit);
 	tcase_add_test(tc, test_empty_table);
+	tcase_add_test(tc, test_tall_row);
 	tcase_add_test(tc, test_unwritable);
 	tcase_add_test(tc, test_failing_stream);
 	tcase_add_test(tc, test_missing_font);
