@@ -179,6 +179,8 @@ static int report_render(struct cli *c, size_t k, const char *period, int reveal
 		store_close(st);
 		return -1;
 	}
+	/* Only now: a report that cannot be made leaves no empty directory. */
+	rc = output_mkdirs(dir, e);
 	for (size_t i = 0; i < 2 && rc == 0; i++) {
 		char *path;
 
@@ -264,9 +266,10 @@ int cmd_report(struct cli *c, int argc, char **argv, struct err *e)
 	dir = out ? strdup(out) : config_path(c->cfg, c->cfg->reports_output);
 	if (!dir)
 		return err_set(e, CA_EINTERNAL, NULL, 0, 0, "out of memory"), CA_EXIT_ERROR;
-	rc = output_mkdirs(dir, e);
-	if (rc == 0)
-		rc = report_render(c, k, period, reveal, dir, want_xlsx, want_pdf, paths,
+	/* "reports/" as configured: no "reports//name" in the printed paths */
+	for (i = strlen(dir); i > 1 && dir[i - 1] == '/'; i--)
+		dir[i - 1] = '\0';
+	rc = report_render(c, k, period, reveal, dir, want_xlsx, want_pdf, paths,
 				   formats, &n, e);
 	if (n && report_log_files(c, kind, period ? period : "all", paths, formats, n,
 				  rc ? NULL : e) && rc == 0)
