@@ -137,7 +137,8 @@ int pathglob(const char *pattern, struct strlist *out, struct err *e)
 		g.comps[g.n++] = tok;
 	rc = pathglob_walk(&g, pattern[0] == '/' ? "/" : "", 0);
 	if (rc == 0) {
-		qsort(g.found.v, g.found.n, sizeof *g.found.v, pathglob_cmp);
+		if (g.found.n)
+			qsort(g.found.v, g.found.n, sizeof *g.found.v, pathglob_cmp);
 		for (size_t i = 0; i < g.found.n && rc == 0; i++)
 			if ((!i || strcmp(g.found.v[i], g.found.v[i - 1])) &&
 			    strlist_push(out, g.found.v[i]) < 0)
