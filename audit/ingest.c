@@ -225,6 +225,10 @@ int ingest_run(struct ingest_ctx *ctx, struct err *e)
 			rc = src_openssl_index(ctx, src, e);
 		else if (!strcmp(src->type, "pem"))
 			rc = src_pem(ctx, src, e);
+		else if (!strcmp(src->type, "cfssl"))
+			rc = src_cfssl(ctx, src, e);
+		else if (!strcmp(src->type, "ejbca-csv"))
+			rc = src_ejbca_csv(ctx, src, e);
 		else
 			rc = unsupported(ctx, src, e);
 	}
@@ -233,6 +237,8 @@ int ingest_run(struct ingest_ctx *ctx, struct err *e)
 
 		if (!strcmp(src->type, "jsonl"))
 			rc = src_jsonl(ctx, src, e);
+		else if (!strcmp(src->type, "csv"))
+			rc = src_csv(ctx, src, e);
 		else
 			rc = unsupported(ctx, src, e);
 	}

@@ -71,6 +71,12 @@ int src_openssl_index(struct ingest_ctx *ctx, const struct source_cfg *src, stru
 int src_pem(struct ingest_ctx *ctx, const struct source_cfg *src, struct err *e);
 int src_jsonl(struct ingest_ctx *ctx, const struct source_cfg *src, struct err *e);
 int src_crl(struct ingest_ctx *ctx, const struct source_cfg *src, struct err *e);
+/* The RFC 5280 name of a CRLReason code ("keyCompromise"), NULL when out of
+ * range; static storage. */
+const char *src_crl_reason_name(long code);
+int src_cfssl(struct ingest_ctx *ctx, const struct source_cfg *src, struct err *e);
+int src_ejbca_csv(struct ingest_ctx *ctx, const struct source_cfg *src, struct err *e);
+int src_csv(struct ingest_ctx *ctx, const struct source_cfg *src, struct err *e);
 
 
 #endif
