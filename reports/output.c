@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
+
 /* The directory part of path ("." when it has none); owned by the caller. */
 static char *output_dirname(const char *path)
 {
@@ -34,6 +36,7 @@ char *output_temp(const char *path, struct err *e)
 	size_t n = dlen + strlen(base) + 16;
 	char *tmp = malloc(n);
 	int fd, saved;
+	mode_t mask;
 
 	if (!tmp) {
 		err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
@@ -52,6 +55,11 @@ char *output_temp(const char *path, struct err *e)
 		free(tmp);
 		return NULL;
 	}
+	/* mkstemp makes the file 0600; a report is an ordinary file. */
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) < 0)
+		debugf("unable to set the mode of '%s': %s", tmp, strerror(errno));
 	close(fd);
 	return tmp;
 }

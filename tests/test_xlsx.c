@@ -151,6 +151,15 @@ START_TEST(types_read_back)
 	json_t *wb, *cover, *sh, *sheets, *widths;
 
 	ck_assert_msg(xlsx_write(d, path, &e) == 0, "%s", e.msg);
+	{
+		/* an ordinary file, not the temporary file's 0600 */
+		struct stat sb;
+		mode_t mask = umask(022);
+
+		umask(mask);
+		ck_assert_int_eq(stat(path, &sb), 0);
+		ck_assert_int_eq(sb.st_mode & 0777, 0666 & ~mask);
+	}
 	wb = dump(path);
 	sheets = json_object_get(wb, "sheets");
 	ck_assert_int_eq(json_array_size(sheets), 2);
