@@ -4,9 +4,10 @@
  * OpenSSL 3.0's d2i_X509 spends most of its ~90 µs per certificate setting
  * up a provider-backed public-key decoder that an audit never needs. This
  * reader walks the Certificate and TBSCertificate with ASN1_get_object and
- * decodes each piece itself: names (RFC 4514 text, built here so that
- * characters outside the BMP come out as valid UTF-8 even from a BMPString
- * with surrogate pairs, where X509_NAME_print_ex emits CESU-8), times,
+ * decodes each piece itself: names (RFC 4514 text, escaped exactly as
+ * X509_NAME_print_ex(XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) does, and
+ * built here so that a BMPString with surrogate pairs, which OpenSSL 3.0
+ * refuses to decode at all, still gives valid UTF-8), times,
  * the handful of extensions DESIGN §6 has columns for, and the public key's
  * algorithm and size. Every length is checked against its enclosing element,
  * so a malformed certificate is an error, never a read out of bounds.
