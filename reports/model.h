@@ -95,7 +95,9 @@ int rm_doc_set(struct rm_doc *d, const char *ca_name, const char *author,
 	       const char *subject, const char *as_of);
 int rm_doc_meta(struct rm_doc *d, const char *key, const char *value);
 
-/* Returns the new section (owned by d), NULL on ENOMEM. */
+/* Returns the new section (owned by d), NULL on ENOMEM. The pointer is into
+ * d's array and moves when the next section is added: finish a section
+ * before starting the next. */
 struct rm_section *rm_section(struct rm_doc *d, const char *title, const char *sheet);
 int rm_para(struct rm_section *s, const char *text);
 /* Appends a key/value pair to the section's last block if it is a KV block,
