@@ -73,10 +73,12 @@ $(BUILD)/libcaaudit.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BIN): $(BUILD)/audit/main.o $(BUILD)/libcaaudit.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(GEN): $(BUILD)/fixtures/gen.o $(BUILD)/libcaaudit.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/testutil.o $(BUILD)/libcaaudit.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/tests/testutil.o $(BUILD)/libcaaudit.a $(CHECK_LIBS) $(LDLIBS)

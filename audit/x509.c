@@ -562,6 +562,21 @@ static char *name_text(const struct name *nm)
 	return sb_take(&b);
 }
 
+char *x509_name_der_text(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	struct tlv seq;
+	struct name nm;
+	char *text = NULL;
+
+	if (tlv_seq(&p, der + len, &seq) < 0 || p != der + len)
+		return NULL;
+	if (name_parse(&seq, &nm) == 0)
+		text = name_text(&nm);
+	name_free(&nm);
+	return text;
+}
+
 /* The first value of the attribute with the given 2.5.4.x (or email) type. */
 static const struct tlv *name_find(const struct name *nm, const unsigned char *oid, size_t len)
 {

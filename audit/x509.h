@@ -48,6 +48,8 @@ void x509_serial_hex(const unsigned char *p, size_t len, char *out, size_t n);
  * subject; malloc'd, NULL on failure. The CRL reader uses it so that CRL
  * issuers join certificate issuers. */
 char *x509_name_text(const void *x509_name);
+/* The same, from a DER-encoded Name. */
+char *x509_name_der_text(const unsigned char *der, size_t len);
 
 /* SHA-256 of buf as lowercase hex, out[65]. */
 void digest_sha256_hex(const unsigned char *buf, size_t len, char out[65]);
