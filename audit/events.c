@@ -170,6 +170,11 @@ static int check_list(struct val *v, char **s, const char *name, int required,
 	char names[256], out[256] = "", item[128];
 	size_t used = 0;
 
+	if (*s && !**s && !required) {
+		/* an empty cell on a kind without this list says nothing */
+		free(*s);
+		*s = NULL;
+	}
 	if (!*s)
 		return required ? bad(v, "missing required field '%s' for kind '%s'", name,
 				      v->kind->name) : 0;

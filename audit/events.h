@@ -10,8 +10,8 @@
  * enumerated values and list items, and normalises what the store expects:
  * serials to OpenSSL's uppercase hex, identity numbers to upper case, sha256
  * to lower case, lists without spaces or repeats. An empty string counts as
- * absent, except in a list, where "" is a list with no items (a `notice`
- * that lists nothing is evidence, not an unreadable line).
+ * absent, except in a list the kind requires, where "" is a list with no
+ * items (a `notice` that lists nothing is evidence, not an unreadable line).
  */
 #ifndef CA_EVENTS_H
 #define CA_EVENTS_H
