@@ -342,7 +342,7 @@ START_TEST(logs_are_known_kinds)
 			json_t *who = json_object_get(o, "applicant");
 			const char *id = str(who, "id");
 			ck_assert_msg(id_valid(str(who, "id_type"), id), "invalid id '%s'", id);
-			lower_x += id[17] == 'x';
+			lower_x += strlen(id) == 18 && id[17] == 'x';
 		}
 	}
 	for (size_t k = 0; k < N_KINDS; k++)
