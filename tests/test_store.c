@@ -1,0 +1,181 @@
+/*
+ * test_store.c — the evidence store: schema versioning, refusing what is not
+ * ours or is newer, and idempotent puts.
+ */
+#include <check.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "testutil.h"
+
+static char *dir, *path;
+
+static void setup(void)
+{
+	dir = tu_tmpdir("store");
+	path = tu_fmt("%s/t.db", dir);
+}
+
+static void teardown(void)
+{
+	tu_rmdir(dir);
+	free(dir);
+	free(path);
+}
+
+static void raw_exec(const char *sql)
+{
+	sqlite3 *db;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+START_TEST(new_store_has_schema_version)
+{
+	struct store *st;
+	struct err e = {0};
+	char *v;
+
+	ck_assert_int_eq(store_open(path, 0, &st, &e), 0);
+	v = store_meta_get(st, "schema_version");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_int_eq(atoi(v), STORE_SCHEMA_VERSION);
+	free(v);
+	ck_assert_int_eq(store_count(st, "certificate"), 0);
+	store_close(st);
+	/* reopening an existing store keeps it */
+	ck_assert_int_eq(store_open(path, 1, &st, &e), 0);
+	store_close(st);
+}
+END_TEST
+
+START_TEST(newer_store_is_refused)
+{
+	struct store *st;
+	struct err e = {0};
+
+	ck_assert_int_eq(store_open(path, 0, &st, &e), 0);
+	store_close(st);
+	raw_exec("UPDATE meta SET value = '999' WHERE key = 'schema_version'");
+	ck_assert_int_eq(store_open(path, 0, &st, &e), -1);
+	ck_assert_ptr_null(st);
+	ck_assert_str_eq(e.file, path);
+	ck_assert_msg(strstr(e.msg, "written by a newer ca-audit (schema 999"), "%s", e.msg);
+}
+END_TEST
+
+START_TEST(foreign_database_is_refused)
+{
+	struct store *st;
+	struct err e = {0};
+
+	raw_exec("CREATE TABLE something(x)");
+	ck_assert_int_eq(store_open(path, 0, &st, &e), -1);
+	ck_assert_msg(strstr(e.msg, "not a ca-audit store"), "%s", e.msg);
+}
+END_TEST
+
+START_TEST(missing_store_read_only_is_an_error)
+{
+	struct store *st;
+	struct err e = {0};
+
+	ck_assert_int_eq(store_open(path, 1, &st, &e), -1);
+	ck_assert_str_eq(e.file, path);
+	ck_assert_msg(strstr(e.msg, "unable to open the store"), "%s", e.msg);
+}
+END_TEST
+
+START_TEST(puts_are_idempotent)
+{
+	struct store *st;
+	struct err e = {0};
+	struct cert_rec c = {0};
+	struct event_rec ev = {0};
+	int added = -1;
+
+	ck_assert_int_eq(store_open(path, 0, &st, &e), 0);
+	c.serial = "0A1B";
+	c.issuer = "CN=Root,C=CN";
+	c.cn = "张三";
+	ck_assert_int_eq(store_put_certificate(st, &c, &added, &e), 0);
+	ck_assert_int_eq(added, 1);
+	ck_assert_int_eq(store_put_certificate(st, &c, &added, &e), 0);
+	ck_assert_int_eq(added, 0);
+	/* a later source that knows the revocation refreshes the status only */
+	c.status = "revoked";
+	c.revoked_at = "2024-01-02 03:04:05";
+	ck_assert_int_eq(store_put_certificate(st, &c, &added, &e), 0);
+	ck_assert_int_eq(added, 0);
+	ck_assert_int_eq(store_count(st, "certificate"), 1);
+
+	ev.at = "2024-01-01 00:00:00";
+	ev.kind = "accept";
+	ev.app = "A-1";
+	ev.source = "logs/a.jsonl";
+	ev.line = 3;
+	ck_assert_int_eq(store_put_event(st, &ev, &added, &e), 0);
+	ck_assert_int_eq(added, 1);
+	ck_assert_int_eq(store_put_event(st, &ev, &added, &e), 0);
+	ck_assert_int_eq(added, 0);
+	ck_assert_int_eq(store_put_reject(st, "logs/a.jsonl", 4, "bad", &added, &e), 0);
+	ck_assert_int_eq(added, 1);
+	ck_assert_int_eq(store_put_reject(st, "logs/a.jsonl", 4, "bad", &added, &e), 0);
+	ck_assert_int_eq(added, 0);
+	store_close(st);
+	{
+		sqlite3 *db;
+		sqlite3_stmt *q;
+		ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT status, revoked_at, cn FROM"
+						    " certificate", -1, &q, NULL), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+		ck_assert_str_eq((const char *)sqlite3_column_text(q, 0), "revoked");
+		ck_assert_str_eq((const char *)sqlite3_column_text(q, 1), "2024-01-02 03:04:05");
+		ck_assert_str_eq((const char *)sqlite3_column_text(q, 2), "张三");
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+	}
+}
+END_TEST
+
+START_TEST(certificate_needs_serial_and_issuer)
+{
+	struct store *st;
+	struct err e = {0};
+	struct cert_rec c = {0};
+
+	ck_assert_int_eq(store_open(path, 0, &st, &e), 0);
+	c.serial = "01";
+	c.source = "x.pem";
+	ck_assert_int_eq(store_put_certificate(st, &c, NULL, &e), -1);
+	ck_assert_str_eq(e.msg, "certificate without serial or issuer");
+	store_close(st);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("store");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, new_store_has_schema_version);
+	tcase_add_test(tc, newer_store_is_refused);
+	tcase_add_test(tc, foreign_database_is_refused);
+	tcase_add_test(tc, missing_store_read_only_is_an_error);
+	tcase_add_test(tc, puts_are_idempotent);
+	tcase_add_test(tc, certificate_needs_serial_and_issuer);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
