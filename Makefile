@@ -81,7 +81,8 @@ $(GEN): $(BUILD)/fixtures/gen.o $(BUILD)/libcaaudit.a
 	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/testutil.o $(BUILD)/libcaaudit.a
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/tests/testutil.o $(BUILD)/libcaaudit.a $(CHECK_LIBS) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/tests/testutil.o $(BUILD)/libcaaudit.a $(CHECK_LIBS) $(LDLIBS)
 
 .SECONDARY:
 

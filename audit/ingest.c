@@ -16,12 +16,19 @@
 
 #include "log.h"
 
-/* SHA-256 and size of a whole file. */
-static int digest_file(const char *path, char hex[65], int64_t *size, struct err *e)
+static void hex32(const unsigned char *md, char hex[65])
+{
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/* SHA-256 and size of a whole file and, when prefix_hex is given, the
+ * SHA-256 of its first prefix_len bytes ("" when the file is shorter). */
+static int digest_file(const char *path, char hex[65], int64_t *size, int64_t prefix_len,
+		       char *prefix_hex, struct err *e)
 {
 	unsigned char buf[1 << 16], md[32];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *md_ctx;
+	EVP_MD_CTX *md_ctx, *copy = NULL;
 	FILE *f;
 	size_t n;
 	int rc = 0;
@@ -30,24 +37,45 @@ static int digest_file(const char *path, char hex[65], int64_t *size, struct err
 	if (!f)
 		return err_set(e, CA_EIO, path, 0, 0, "unable to open: %s", strerror(errno));
 	md_ctx = EVP_MD_CTX_new();
-	if (!md_ctx || !EVP_DigestInit_ex(md_ctx, EVP_sha256(), NULL)) {
+	copy = EVP_MD_CTX_new();
+	if (!md_ctx || !copy || !EVP_DigestInit_ex(md_ctx, EVP_sha256(), NULL)) {
 		rc = err_set(e, CA_EINTERNAL, path, 0, 0, "unable to start SHA-256");
 		goto out;
 	}
 	*size = 0;
+	if (prefix_hex)
+		prefix_hex[0] = '\0';
 	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-		EVP_DigestUpdate(md_ctx, buf, n);
+		size_t head = n;
+
+		/* stop at the prefix's end once, to take its digest on the way */
+		if (prefix_hex && *size < prefix_len && *size + (int64_t)n >= prefix_len)
+			head = (size_t)(prefix_len - *size);
+		EVP_DigestUpdate(md_ctx, buf, head);
+		if (head < n || (prefix_hex && *size + (int64_t)n == prefix_len)) {
+			EVP_MD_CTX_copy_ex(copy, md_ctx);
+			EVP_DigestFinal_ex(copy, md, NULL);
+			hex32(md, prefix_hex);
+			EVP_DigestUpdate(md_ctx, buf + head, n - head);
+		}
 		*size += (int64_t)n;
+	}
+	if (prefix_hex && prefix_len == 0) {
+		EVP_MD_CTX_copy_ex(copy, md_ctx);
+		/* the digest of nothing: start a fresh one */
+		EVP_DigestInit_ex(copy, EVP_sha256(), NULL);
+		EVP_DigestFinal_ex(copy, md, NULL);
+		hex32(md, prefix_hex);
 	}
 	if (ferror(f)) {
 		rc = err_set(e, CA_EIO, path, 0, 0, "unable to read: %s", strerror(errno));
 		goto out;
 	}
-	EVP_DigestFinal_ex(md_ctx, md, &mdlen);
-	for (unsigned int i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	EVP_DigestFinal_ex(md_ctx, md, NULL);
+	hex32(md, hex);
 out:
 	EVP_MD_CTX_free(md_ctx);
+	EVP_MD_CTX_free(copy);
 	fclose(f);
 	return rc;
 }
@@ -73,10 +101,12 @@ static void file_release(struct ingest_file *f)
 	memset(f, 0, sizeof *f);
 }
 
-int ingest_file_begin(struct ingest_ctx *ctx, const char *path, const char *kind,
-		      const char *type, struct ingest_file *f, struct err *e)
+/* Starts f; log selects the append-aware comparison. */
+static int file_begin(struct ingest_ctx *ctx, const char *path, const char *kind,
+		      const char *type, int log, struct ingest_file *f, struct err *e)
 {
-	struct source_state prev;
+	struct source_state prev = {0};
+	char prefix[65] = "";
 	int known;
 
 	memset(f, 0, sizeof *f);
@@ -88,28 +118,54 @@ int ingest_file_begin(struct ingest_ctx *ctx, const char *path, const char *kind
 	}
 	snprintf(f->kind, sizeof f->kind, "%s", kind);
 	snprintf(f->type, sizeof f->type, "%s", type);
-	if (digest_file(path, f->sha256, &f->size, e))
-		goto fail;
+	f->log = log;
 	known = store_source_get(ctx->st, f->source, &prev, e);
-	if (known < 0)
+	if (known < 0 || digest_file(path, f->sha256, &f->size, prev.size,
+				     log && known ? prefix : NULL, e))
 		goto fail;
-	if (known && !ctx->full && !strcmp(prev.sha256, f->sha256)) {
+	f->consumed = f->size;
+	if (known && !ctx->full && f->size == prev.size && !strcmp(prev.sha256, f->sha256)) {
 		debugf("%s: unchanged since the last ingest", f->source);
 		ctx->files_skipped++;
 		file_release(f);
 		return 1;
 	}
-	if (known && prev.size > f->size)
-		warnf("%s: the file is shorter than when it was last ingested (%lld < %lld"
-		      " bytes): it was rewritten or truncated; reading it again",
-		      f->source, (long long)f->size, (long long)prev.size);
 	if (store_begin(ctx->st, e))
 		goto fail;
-	debugf("%s: reading (%lld bytes)", f->source, (long long)f->size);
+	if (log && known && !strcmp(prefix, prev.sha256)) {
+		if (!ctx->full) {
+			f->offset = prev.size;
+			f->start_line = prev.lines;
+			f->prev_records = prev.records;
+			f->prev_rejects = prev.rejects;
+		}
+	} else if (known && (log || prev.size > f->size)) {
+		warnf("%s: the file was rewritten or truncated since the last ingest"
+		      " (%lld bytes then, %lld now); reading it again from the start",
+		      f->source, (long long)prev.size, (long long)f->size);
+		if (log && store_forget_source(ctx->st, f->source, e)) {
+			store_rollback(ctx->st);
+			goto fail;
+		}
+	}
+	debugf("%s: reading from byte %lld of %lld", f->source, (long long)f->offset,
+	       (long long)f->size);
 	return 0;
 fail:
 	file_release(f);
 	return -1;
+}
+
+int ingest_file_begin(struct ingest_ctx *ctx, const char *path, const char *kind,
+		      const char *type, struct ingest_file *f, struct err *e)
+{
+	return file_begin(ctx, path, kind, type, 0, f, e);
+}
+
+int ingest_file_begin_log(struct ingest_ctx *ctx, const char *path, const char *kind,
+			  const char *type, struct ingest_file *f, struct err *e)
+{
+	return file_begin(ctx, path, kind, type, 1, f, e);
 }
 
 int ingest_file_end(struct ingest_ctx *ctx, struct ingest_file *f, struct err *e)
@@ -118,10 +174,20 @@ int ingest_file_end(struct ingest_ctx *ctx, struct ingest_file *f, struct err *e
 
 	snprintf(st.kind, sizeof st.kind, "%s", f->kind);
 	snprintf(st.type, sizeof st.type, "%s", f->type);
-	st.size = f->size;
+	st.size = f->consumed;
 	memcpy(st.sha256, f->sha256, sizeof st.sha256);
-	st.records = f->records;
-	st.rejects = f->rejects;
+	/* an incomplete last line left for later: remember the lines before it */
+	if (f->consumed < f->size) {
+		char whole[65];
+		int64_t size;
+		if (digest_file(f->path, whole, &size, f->consumed, st.sha256, e)) {
+			ingest_file_abort(ctx, f);
+			return -1;
+		}
+	}
+	st.lines = f->lines;
+	st.records = f->prev_records + f->records;
+	st.rejects = f->prev_rejects + f->rejects;
 	if (store_source_put(ctx->st, f->source, &st, e) || store_commit(ctx->st, e)) {
 		ingest_file_abort(ctx, f);
 		return -1;

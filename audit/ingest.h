@@ -42,6 +42,15 @@ struct ingest_file {
 	int64_t records;   /* read from this file in this pass */
 	int64_t rejects;   /* rejected in this pass */
 	int64_t added;     /* new rows in this pass */
+	/* Logs (ingest_file_begin_log) are read on from where the last ingest
+	 * stopped: */
+	int64_t offset;    /* byte to start reading at */
+	int64_t start_line; /* lines before offset */
+	int64_t consumed;  /* set by the source: bytes consumed, counted from the
+			      start of the file (default: all of it) */
+	int64_t lines;     /* set by the source: lines consumed, from the start */
+	int log;           /* opened with ingest_file_begin_log */
+	int64_t prev_records, prev_rejects; /* from earlier ingests of an appended log */
 };
 
 /* Runs every configured source. */
@@ -52,6 +61,15 @@ int ingest_run(struct ingest_ctx *ctx, struct err *e);
  * is open), -1 on error. */
 int ingest_file_begin(struct ingest_ctx *ctx, const char *path, const char *kind,
 		      const char *type, struct ingest_file *f, struct err *e);
+/* The same for an append-only log (JSON Lines): when the file only grew
+ * since the last ingest — the digest of its first `size` bytes still matches
+ * — f->offset and f->start_line say where to read on from; when it was
+ * rewritten or truncated, the rows it gave before are forgotten (a warning
+ * says so) and it is read from the start. The source sets f->consumed and
+ * f->lines to what it has read; an incomplete last line may be left for the
+ * next ingest. */
+int ingest_file_begin_log(struct ingest_ctx *ctx, const char *path, const char *kind,
+			  const char *type, struct ingest_file *f, struct err *e);
 /* Commits the file's records and bookkeeping and releases f. */
 int ingest_file_end(struct ingest_ctx *ctx, struct ingest_file *f, struct err *e);
 /* Rolls the file back and releases f (after an error). */

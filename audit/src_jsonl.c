@@ -434,21 +434,46 @@ static int blank(const char *s, size_t n)
 	return 1;
 }
 
+static int complete_json(const char *s, size_t n)
+{
+	json_error_t je;
+	json_t *v = json_loadb(s, n, 0, &je);
+
+	json_decref(v);
+	return v != NULL;
+}
+
 static int ingest_stream(struct ingest_ctx *ctx, struct ingest_file *f, FILE *fp,
 			 struct err *e)
 {
 	char *buf = NULL, *text;
 	size_t cap = 0;
 	ssize_t got;
-	long lineno = 0;
+	long lineno = (long)f->start_line;
+	int64_t pos = f->offset;
 	int rc = 0;
 
 	errno = 0;
+	f->consumed = pos;
+	f->lines = lineno;
+	if (pos && fseeko(fp, (off_t)pos, SEEK_SET))
+		return err_set(e, CA_EIO, f->source, 0, 0, "unable to seek to byte %lld: %s",
+			       (long long)pos, strerror(errno));
 	while (!rc && (got = getline(&buf, &cap, fp)) >= 0) {
 		size_t len = (size_t)got;
 
 		lineno++;
 		text = buf;
+		/* A last line with no newline may still be being written: if it is
+		 * not yet a JSON object, leave it for the next ingest. */
+		if (text[len - 1] != '\n' && !blank(text, len) && !complete_json(text, len)) {
+			warnf("%s:%ld: the last line is incomplete (no newline, not yet valid"
+			      " JSON); it will be read when it is complete", f->source, lineno);
+			break;
+		}
+		pos += got;
+		f->consumed = pos;
+		f->lines = lineno;
 		/* a byte order mark, as Windows editors write */
 		if (lineno == 1 && len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
 			text += 3;
@@ -472,7 +497,7 @@ static int ingest_jsonl_file(struct ingest_ctx *ctx, const char *path, struct er
 	FILE *fp;
 	int rc;
 
-	rc = ingest_file_begin(ctx, path, "events", "jsonl", &f, e);
+	rc = ingest_file_begin_log(ctx, path, "events", "jsonl", &f, e);
 	if (rc)
 		return rc > 0 ? 0 : -1;
 	fp = fopen(f.path, "r");

@@ -36,11 +36,11 @@ static const char *const stmt_sql[ST_COUNT_] = {
 		   " applicant_id_type, applicant_id, cert_type, sector, channel, applied_at)"
 		   " VALUES(?,?,?,?,?,?,?,?,?)",
 	[ST_REJECT] = "INSERT OR IGNORE INTO reject(source, line, reason) VALUES(?,?,?)",
-	[ST_SRC_GET] = "SELECT kind, type, size, sha256, records, rejects FROM source_file"
+	[ST_SRC_GET] = "SELECT kind, type, size, sha256, records, rejects, lines FROM source_file"
 		       " WHERE path = ?",
 	[ST_SRC_PUT] = "INSERT OR REPLACE INTO source_file(path, kind, type, size, sha256,"
-		       " records, rejects, ingested_at)"
-		       " VALUES(?,?,?,?,?,?,?,strftime('%Y-%m-%d %H:%M:%S','now'))",
+		       " records, rejects, lines, ingested_at)"
+		       " VALUES(?,?,?,?,?,?,?,?,strftime('%Y-%m-%d %H:%M:%S','now'))",
 	[ST_CRL] = "INSERT OR IGNORE INTO crl(issuer, this_update, next_update, number, source)"
 		   " VALUES(?,?,?,?,?)",
 	[ST_CRL_ENTRY] = "INSERT OR IGNORE INTO crl_entry(issuer, serial, revoked_at, reason,"
@@ -364,6 +364,7 @@ int store_source_get(struct store *s, const char *path, struct source_state *out
 		copy_col(out->sha256, sizeof out->sha256, st, 3);
 		out->records = sqlite3_column_int64(st, 4);
 		out->rejects = sqlite3_column_int64(st, 5);
+		out->lines = sqlite3_column_int64(st, 6);
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
@@ -387,7 +388,28 @@ int store_source_put(struct store *s, const char *path, const struct source_stat
 	sqlite3_bind_text(st, 5, in->sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, in->records);
 	sqlite3_bind_int64(st, 7, in->rejects);
+	sqlite3_bind_int64(st, 8, in->lines);
 	return step_insert(s, st, NULL, e, "unable to record a source");
+}
+
+int store_forget_source(struct store *s, const char *source, struct err *e)
+{
+	static const char *const sql[] = {"DELETE FROM event WHERE source = ?",
+					   "DELETE FROM reject WHERE source = ?"};
+
+	for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
+		sqlite3_stmt *st;
+		int rc;
+
+		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) != SQLITE_OK)
+			return db_error(s, e, "unable to prepare a statement");
+		sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return db_error(s, e, "unable to forget a rewritten source");
+	}
+	return 0;
 }
 
 int store_set_cps(struct store *s, const char *const *versions,

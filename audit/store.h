@@ -61,6 +61,7 @@ struct source_state {
 	char kind[32];      /* certificates | events | crls */
 	char type[32];      /* openssl-index, pem, jsonl, ... */
 	int64_t size;       /* bytes consumed */
+	int64_t lines;      /* lines consumed (logs), 0 for whole-file sources */
 	char sha256[65];    /* digest of the consumed bytes */
 	int64_t records;    /* records read from the file, all ingests together */
 	int64_t rejects;    /* records rejected */
@@ -70,6 +71,10 @@ int store_source_get(struct store *s, const char *path, struct source_state *st,
 		     struct err *e);
 int store_source_put(struct store *s, const char *path, const struct source_state *st,
 		     struct err *e);
+
+/* Deletes the events and rejects that came from source (a log that was
+ * rewritten, about to be read again from its start). */
+int store_forget_source(struct store *s, const char *source, struct err *e);
 
 /* Replaces the cps table with the configuration's versions. */
 int store_set_cps(struct store *s, const char *const *versions,

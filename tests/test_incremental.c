@@ -1,0 +1,187 @@
+/*
+ * test_incremental.c — incremental ingest of append-only logs: appended
+ * lines are read on from where the last ingest stopped, a rewritten or
+ * truncated log is detected and read again, and an incomplete last line
+ * waits for the next ingest. Runs the real binary.
+ */
+#include <check.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static char *dir;
+
+static const char *const day1 =
+	"{\"kind\":\"apply\",\"at\":\"2024-03-01T09:00:00+08:00\",\"app\":\"A-1\","
+	"\"applicant\":{\"type\":\"individual\",\"name\":\"张三\",\"id_type\":\"resident_id\","
+	"\"id\":\"11010519491231002x\"},\"cert_type\":\"个人证书\"}\n"
+	"{\"kind\":\"accept\",\"at\":\"2024-03-01T09:05:00+08:00\",\"app\":\"A-1\"}\n"
+	"{\"kind\":\"bogus\",\"at\":\"2024-03-01T09:06:00+08:00\"}\n";
+static const char *const day2 =
+	"{\"kind\":\"review\",\"at\":\"2024-03-02T10:00:00Z\",\"app\":\"A-1\",\"result\":\"pass\"}\n"
+	"{\"kind\":\"issue\",\"at\":\"2024-03-02T10:01:00\",\"app\":\"A-1\",\"serial\":\"0a1b\"}\n";
+
+static void setup(void)
+{
+	char *cfg;
+
+	dir = tu_tmpdir("incr");
+	cfg = tu_fmt("ca: {name: 测试CA}\nstore: ca-audit.db\n"
+		     "sources:\n  events:\n    - {type: jsonl, path: \"logs/*.jsonl\"}\n");
+	free(tu_write_in(dir, "ca-audit.yaml", cfg));
+	free(cfg);
+	{
+		struct tu_out o = tu_run("mkdir -p '%s/logs'", dir);
+		tu_out_free(&o);
+	}
+}
+
+static void teardown(void)
+{
+	tu_rmdir(dir);
+	free(dir);
+}
+
+static struct tu_out ingest(const char *db)
+{
+	return tu_run("'%s' -c '%s/ca-audit.yaml' --db '%s/%s' ingest", tu_bin(), dir, dir, db);
+}
+
+static void write_log(const char *text, const char *mode)
+{
+	char *path = tu_fmt("%s/logs/ra.jsonl", dir);
+	FILE *f = fopen(path, mode);
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	free(path);
+}
+
+/* Every stored event, reject and source row as text, for comparing stores. */
+static char *dump(const char *db)
+{
+	static const char *const sql[] = {
+		"SELECT ifnull(at,'')||'|'||ifnull(kind,'')||'|'||ifnull(app,'')||'|'||ifnull(serial,'')||'|'||ifnull(result,'')||'|'||ifnull(source,'')||'|'||ifnull(line,'')"
+		" FROM event ORDER BY source, line",
+		"SELECT ifnull(source,'')||'|'||ifnull(line,'')||'|'||ifnull(reason,'') FROM reject ORDER BY source, line",
+		"SELECT ifnull(app,'')||'|'||ifnull(applicant_id,'') FROM application ORDER BY app",
+		"SELECT ifnull(path,'')||'|'||ifnull(size,'')||'|'||ifnull(sha256,'')||'|'||ifnull(lines,'')||'|'||ifnull(records,'')||'|'||ifnull(rejects,'')"
+		" FROM source_file ORDER BY path",
+	};
+	char *path = tu_fmt("%s/%s", dir, db), *out = calloc(1, 1);
+	sqlite3 *h;
+
+	ck_assert_int_eq(sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
+		sqlite3_stmt *st;
+		ck_assert_int_eq(sqlite3_prepare_v2(h, sql[i], -1, &st, NULL), SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			char *next = tu_fmt("%s%s\n", out, (const char *)sqlite3_column_text(st, 0));
+			free(out);
+			out = next;
+		}
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(h);
+	free(path);
+	return out;
+}
+
+START_TEST(day_by_day_equals_all_at_once)
+{
+	struct tu_out o;
+	char *a, *b;
+
+	write_log(day1, "w");
+	o = ingest("daily.db");
+	ck_assert_msg(o.status == 0, "%s", o.err);
+	tu_out_free(&o);
+	write_log(day2, "a");
+	o = ingest("daily.db");
+	ck_assert_msg(o.status == 0, "%s", o.err);
+	/* only the two appended lines are read */
+	ck_assert_msg(strstr(o.err, "2 records, 2 new"), "%s", o.err);
+	tu_out_free(&o);
+	o = ingest("once.db");
+	ck_assert_msg(o.status == 0, "%s", o.err);
+	tu_out_free(&o);
+	a = dump("daily.db");
+	b = dump("once.db");
+	ck_assert_msg(!strcmp(a, b), "day by day:\n%s\nat once:\n%s", a, b);
+	ck_assert_msg(strstr(a, "2024-03-02 02:01:00|issue|A-1|0A1B||logs/ra.jsonl|5"), "%s", a);
+	free(a);
+	free(b);
+}
+END_TEST
+
+START_TEST(rewritten_log_is_read_again)
+{
+	struct tu_out o;
+	char *a;
+
+	write_log(day1, "w");
+	write_log(day2, "a");
+	o = ingest("t.db");
+	tu_out_free(&o);
+	/* the RA system rotated the file: same name, other content */
+	write_log(day2, "w");
+	o = ingest("t.db");
+	ck_assert_msg(o.status == 0, "%s", o.err);
+	ck_assert_msg(strstr(o.err, "logs/ra.jsonl: the file was rewritten or truncated"), "%s",
+		      o.err);
+	tu_out_free(&o);
+	a = dump("t.db");
+	/* the old lines are gone: only day 2's two events, at lines 1 and 2 */
+	ck_assert_int_eq(tu_count_lines(a, "|logs/ra.jsonl|1"), 1);
+	ck_assert_msg(!strstr(a, "accept"), "%s", a);
+	ck_assert_msg(!strstr(a, "bogus"), "the old reject survived: %s", a);
+	free(a);
+}
+END_TEST
+
+START_TEST(incomplete_last_line_waits)
+{
+	struct tu_out o;
+	char *a;
+	const char *half = "{\"kind\":\"review\",\"at\":\"2024-03-02T10:00:00Z\",\"app\"";
+
+	write_log(day1, "w");
+	write_log(half, "a");
+	o = ingest("t.db");
+	ck_assert_msg(o.status == 0, "%s", o.err);
+	ck_assert_msg(strstr(o.err, "logs/ra.jsonl:4: the last line is incomplete"), "%s", o.err);
+	tu_out_free(&o);
+	write_log(":\"A-1\",\"result\":\"pass\"}\n", "a");
+	o = ingest("t.db");
+	ck_assert_msg(o.status == 0, "%s", o.err);
+	ck_assert_msg(strstr(o.err, "1 records, 1 new"), "%s", o.err);
+	tu_out_free(&o);
+	a = dump("t.db");
+	ck_assert_msg(strstr(a, "review|A-1||pass|logs/ra.jsonl|4"), "%s", a);
+	ck_assert_int_eq(tu_count_lines(a, "invalid JSON"), 0);
+	free(a);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("incremental");
+	TCase *tc = tcase_create("logs");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, day_by_day_equals_all_at_once);
+	tcase_add_test(tc, rewritten_log_is_read_again);
+	tcase_add_test(tc, incomplete_last_line_waits);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
