@@ -25,9 +25,3 @@ int cmd_run(struct cli *c, int argc, char **argv, struct err *e)
 	(void)c;
 	return not_yet("run", argc, argv, e);
 }
-
-int cmd_sample(struct cli *c, int argc, char **argv, struct err *e)
-{
-	(void)c;
-	return not_yet("sample", argc, argv, e);
-}
