@@ -34,7 +34,7 @@ HDRS := $(wildcard audit/*.h reports/*.h tests/*.h) $(BUILD)/store_schema.h
 BIN := $(BUILD)/ca-audit
 GEN := $(BUILD)/gen
 
-.PHONY: all deps check check-sanitize demo bench install clean help
+.PHONY: FORCE all deps check check-sanitize demo bench install clean help
 
 all: $(BIN) $(GEN)
 
@@ -68,9 +68,15 @@ $(BUILD)/%.o: %.c $(HDRS)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/libcaaudit.a: $(LIB_OBJ)
+# Rebuilt when the list of modules changes too, so a removed module leaves
+# the library.
+$(BUILD)/objlist: FORCE
+	@mkdir -p $(@D)
+	@echo '$(LIB_OBJ)' | cmp -s - $@ || echo '$(LIB_OBJ)' > $@
+
+$(BUILD)/libcaaudit.a: $(LIB_OBJ) $(BUILD)/objlist
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $(LIB_OBJ)
 
 $(BIN): $(BUILD)/audit/main.o $(BUILD)/libcaaudit.a
 	@echo "  LD      $@"
