@@ -15,21 +15,32 @@
 #include "cli.h"
 #include "output.h"
 #include "pdf.h"
+#include "period.h"
+#include "sample.h"
 #include "xlsx.h"
 
-/* The report kinds of DESIGN §3, with the builder of those available. */
+/* The report kinds of DESIGN §3: the builder (spot-check has its own, which
+ * also takes the sample file), the default period, and whether CSV is one of
+ * its formats. */
 static const struct {
 	const char *name;
 	struct rm_doc *(*build)(struct store *, const struct config *, const char *,
 				const char *, int, struct err *);
+	int period;   /* enum period_default */
+	int csv;
 	const char *what;
 } report_kinds[] = {
-	{"self-inspection", build_self_inspection, "自查报告: inspection record, findings"},
-	{"rectification", NULL, "整改方案: per failing item, measures, owner, due date"},
-	{"annual", NULL, "年度报告: the year's certificates, CRLs and findings"},
-	{"monthly", NULL, "月度统计: last month's issuance, renewal, revocation"},
-	{"spot-check", NULL, "抽查记录: a regulator's sample and its results"},
+	{"self-inspection", build_self_inspection, PERIOD_ALL, 0,
+	 "自查报告: inspection record, findings"},
+	{"rectification", build_rectification, PERIOD_ALL, 0,
+	 "整改方案: per failing item, measures, owner, due date"},
+	{"annual", build_annual, PERIOD_PREV_YEAR, 0,
+	 "年度报告: the year's certificates, CRLs and findings"},
+	{"monthly", build_monthly, PERIOD_PREV_MONTH, 1,
+	 "月度统计: last month's issuance, renewal, revocation (also csv)"},
+	{"spot-check", NULL, PERIOD_ALL, 0, "抽查记录: a regulator's sample and its results"},
 };
+#define KIND_SPOT 4
 #define NKINDS (sizeof(report_kinds) / sizeof(*report_kinds))
 
 static void report_help(void)
@@ -44,14 +55,17 @@ static void report_help(void)
 	       "\n"
 	       "kinds:\n");
 	for (i = 0; i < NKINDS; i++)
-		printf("  %-16s %s%s\n", report_kinds[i].name, report_kinds[i].what,
-		       report_kinds[i].build ? "" : " (not available yet)");
+		printf("  %-16s %s\n", report_kinds[i].name, report_kinds[i].what);
 	printf("\n"
 	       "options:\n"
 	       "  --period P     2025 (a year), 2025-10 (a month) or 2022-07-01..2022-10-30;\n"
-	       "                 shown in the report and in its file name (default: all)\n"
-	       "  --format LIST  xlsx, pdf or both, comma separated (default: reports.formats\n"
-	       "                 of the configuration)\n"
+	       "                 shown in the report and in its file name (default: the\n"
+	       "                 year before the as-of date for annual, the month before\n"
+	       "                 it for monthly, all records for the others)\n"
+	       "  --format LIST  xlsx, pdf or both, comma separated, and csv for monthly\n"
+	       "                 (default: reports.formats of the configuration)\n"
+	       "  --sample FILE  spot-check: the sample file written by 'ca-audit sample'\n"
+	       "                 (default: the newest sample*.json in the output directory)\n"
 	       "  -o DIR         output directory, created if missing (default: reports.output\n"
 	       "                 of the configuration)\n"
 	       "  --reveal       show personal names and identity numbers unmasked\n"
@@ -95,8 +109,10 @@ static int report_period_ok(const char *p)
 	       report_is_date(dots + 2, strlen(dots + 2)) && strcmp(p, dots + 2) <= 0;
 }
 
-/* Parses "xlsx,pdf" into flags; 0 or a usage code. */
-static int report_formats(const char *list, int *xlsx, int *pdf, struct err *e)
+/* Parses "xlsx,pdf" into want[] (xlsx, pdf, csv); 0 or a usage code. csv is
+ * accepted only when the kind has it; from the configuration (strict 0) it
+ * is skipped for the other kinds. */
+static int report_formats(const char *list, int *want, int csv, int strict, struct err *e)
 {
 	char *copy = strdup(list), *tok, *save = NULL;
 	int rc = 0;
@@ -105,14 +121,19 @@ static int report_formats(const char *list, int *xlsx, int *pdf, struct err *e)
 		return err_set(e, CA_EINTERNAL, NULL, 0, 0, "out of memory"), CA_EXIT_ERROR;
 	for (tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(tok, "xlsx"))
-			*xlsx = 1;
+			want[0] = 1;
 		else if (!strcmp(tok, "pdf"))
-			*pdf = 1;
-		else
-			rc = cli_usage(e, "report", "unknown format '%s' (expected xlsx or pdf)", tok);
+			want[1] = 1;
+		else if (!strcmp(tok, "csv") && csv)
+			want[2] = 1;
+		else if (!strcmp(tok, "csv") && strict)
+			rc = cli_usage(e, "report", "format 'csv' is only for the monthly report");
+		else if (strcmp(tok, "csv"))
+			rc = cli_usage(e, "report", "unknown format '%s' (expected xlsx or pdf%s)",
+				       tok, csv ? " or csv" : "");
 	}
 	free(copy);
-	if (!rc && !*xlsx && !*pdf)
+	if (!rc && strict && !want[0] && !want[1] && !want[2])
 		rc = cli_usage(e, "report", "no format given");
 	return rc;
 }
@@ -161,27 +182,42 @@ static int report_log_files(struct cli *c, const char *kind, const char *period,
 
 /* Builds the document and writes each format into dir; paths[] and
  * formats[] get what was written. */
+static struct rm_doc *report_build(struct cli *c, size_t k, struct store *st,
+				   const char *period, int reveal, const char *sample,
+				   const char *dir, struct err *e)
+{
+	struct rm_doc *d;
+	char *found = NULL;
+
+	if (k != KIND_SPOT)
+		return report_kinds[k].build(st, c->cfg, c->today, period, reveal, e);
+	if (!sample && sample_find_newest(dir, &found, e) < 0)
+		return NULL;
+	d = build_spot_check(st, c->cfg, c->today, period, sample ? sample : found, reveal, e);
+	free(found);
+	return d;
+}
+
 static int report_render(struct cli *c, size_t k, const char *period, int reveal,
-			 const char *dir, int want_xlsx, int want_pdf, char **paths,
+			 const char *sample, const char *dir, const int *want, char **paths,
 			 const char **formats, size_t *n, struct err *e)
 {
 	const char *name = report_kinds[k].name;
-	const char *exts[2] = {"xlsx", "pdf"};
-	int want[2] = {want_xlsx, want_pdf};
+	const char *exts[3] = {"xlsx", "pdf", "csv"};
 	struct store *st;
 	struct rm_doc *d;
 	int rc = 0;
 
 	if (cli_store(c, 1, &st, e))
 		return -1;
-	d = report_kinds[k].build(st, c->cfg, c->today, period, reveal, e);
+	d = report_build(c, k, st, period, reveal, sample, dir, e);
 	if (!d) {
 		store_close(st);
 		return -1;
 	}
 	/* Only now: a report that cannot be made leaves no empty directory. */
 	rc = output_mkdirs(dir, e);
-	for (size_t i = 0; i < 2 && rc == 0; i++) {
+	for (size_t i = 0; i < 3 && rc == 0; i++) {
 		char *path;
 
 		if (!want[i])
@@ -191,7 +227,8 @@ static int report_render(struct cli *c, size_t k, const char *period, int reveal
 			rc = err_set(e, CA_EINTERNAL, NULL, 0, 0, "out of memory");
 			break;
 		}
-		rc = i == 0 ? xlsx_write(d, path, e) : pdf_write(d, path, e);
+		rc = i == 0 ? xlsx_write(d, path, e) : i == 1 ? pdf_write(d, path, e)
+			    : build_monthly_csv(d, path, e);
 		if (rc) {
 			free(path);
 			break;
@@ -214,13 +251,16 @@ int cmd_report(struct cli *c, int argc, char **argv, struct err *e)
 		{"format", required_argument, NULL, 'f'},
 		{"output", required_argument, NULL, 'o'},
 		{"reveal", no_argument, NULL, 'r'},
+		{"sample", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
-	const char *period = NULL, *format = NULL, *out = NULL, *kind;
-	char *dir = NULL, *paths[2] = {NULL, NULL};
-	const char *formats[2];
-	int opt, reveal = 0, want_xlsx = 0, want_pdf = 0, rc;
+	const char *period = NULL, *format = NULL, *out = NULL, *sample = NULL, *kind;
+	char *dir = NULL, *paths[3] = {NULL, NULL, NULL};
+	const char *formats[3];
+	struct period p;
+	struct err pe = {0};
+	int opt, reveal = 0, want[3] = {0, 0, 0}, rc;
 	size_t k, n = 0, i;
 
 	optind = 0; /* full reset: this getopt permutes, so KIND may come first */
@@ -231,6 +271,7 @@ int cmd_report(struct cli *c, int argc, char **argv, struct err *e)
 		case 'f': format = optarg; break;
 		case 'o': out = optarg; break;
 		case 'r': reveal = 1; break;
+		case 's': sample = optarg; break;
 		case 'h': report_help(); return CA_EXIT_OK;
 		case ':':
 			return cli_usage(e, "report", "option '%s' needs an argument",
@@ -248,29 +289,35 @@ int cmd_report(struct cli *c, int argc, char **argv, struct err *e)
 		;
 	if (k == NKINDS)
 		return cli_usage(e, "report", "unknown report kind '%s'", kind);
-	if (!report_kinds[k].build)
-		return err_set(e, CA_EINPUT, NULL, 0, 0,
-			       "report kind '%s' is not available yet", kind), CA_EXIT_ERROR;
-	if (period && !report_period_ok(period))
+	if (sample && k != KIND_SPOT)
+		return cli_usage(e, "report", "--sample is only for the spot-check report");
+	if (period && (!report_period_ok(period) || period_parse(period, &p, &pe) < 0))
 		return cli_usage(e, "report", "--period expects YYYY, YYYY-MM or"
 				 " YYYY-MM-DD..YYYY-MM-DD, found '%s'", period);
-	if (format && (rc = report_formats(format, &want_xlsx, &want_pdf, e)))
+	if (format && (rc = report_formats(format, want, report_kinds[k].csv, 1, e)))
 		return rc;
 	if (cli_config(c, e))
 		return CA_EXIT_ERROR;
 	for (i = 0; !format && i < c->cfg->report_formats.n; i++)
-		if ((rc = report_formats(c->cfg->report_formats.v[i], &want_xlsx, &want_pdf, e)))
+		if ((rc = report_formats(c->cfg->report_formats.v[i], want, report_kinds[k].csv, 0,
+					 e)))
 			return rc;
-	if (!want_xlsx && !want_pdf)
+	if (!want[0] && !want[1] && !want[2])
 		return cli_usage(e, "report", "no format given");
+	/* The default period names the file and the report_log row, which
+	 * egov item 32 and the monthly-statistics item look for. */
+	if (!period && report_kinds[k].period != PERIOD_ALL) {
+		if (period_resolve(NULL, report_kinds[k].period, c->today, &p, e) < 0)
+			return CA_EXIT_ERROR;
+		period = p.text;
+	}
 	dir = out ? strdup(out) : config_path(c->cfg, c->cfg->reports_output);
 	if (!dir)
 		return err_set(e, CA_EINTERNAL, NULL, 0, 0, "out of memory"), CA_EXIT_ERROR;
 	/* "reports/" as configured: no "reports//name" in the printed paths */
 	for (i = strlen(dir); i > 1 && dir[i - 1] == '/'; i--)
 		dir[i - 1] = '\0';
-	rc = report_render(c, k, period, reveal, dir, want_xlsx, want_pdf, paths,
-				   formats, &n, e);
+	rc = report_render(c, k, period, reveal, sample, dir, want, paths, formats, &n, e);
 	if (n && report_log_files(c, kind, period ? period : "all", paths, formats, n,
 				  rc ? NULL : e) && rc == 0)
 		rc = -1;
