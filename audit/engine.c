@@ -9,6 +9,10 @@
  * refused by name ("DELETE on 'certificate'") rather than reported as a
  * syntax error of the wrapper.
  *
+ * Manual items take their result (pass, fail, na) and note from the
+ * configured attestations file (attest.h), which each run copies into the
+ * store's attestation table; an item not attested stays "manual".
+ *
  * The authorizer is installed only around the preparation of checklist
  * SQL: SQLite consults it at prepare time, and the engine's own writes
  * (run, item_result, finding) are prepared while it is off.
@@ -23,6 +27,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "attest.h"
 #include "engine_views.h"
 #include "findings.h"
 #include "log.h"
@@ -62,6 +67,7 @@ struct engine {
 	const struct engine_opts *o;    /* borrowed */
 	struct engine_summary *sum;     /* borrowed */
 	struct findings_waivers *waivers; /* owned, may be NULL */
+	struct attestations att;        /* owned: answers to manual items */
 	sqlite3_stmt *w[W_COUNT_];      /* owned */
 	char as_of_end[20];             /* UTC end of the as-of day */
 	long rev_h, crl_h, max_days;
@@ -691,7 +697,10 @@ static int run_item(struct engine *g, const struct checklist *cl, const struct r
 	if (previous_run(g, &x, e))
 		return -1;
 	if (it->kind == RULE_MANUAL) {
-		x.result = "manual";
+		const struct attestation *a = attest_find(&g->att, cl->id, it->id);
+		x.result = a ? a->result : "manual";
+		if (a && a->note)
+			snprintf(x.note, sizeof x.note, "%s", a->note);
 	} else if (!item_scope(cl, it, x.start, x.end)) {
 		x.result = "na";
 		snprintf(x.note, sizeof x.note, "not in effect within the checklist's scope");
@@ -711,6 +720,24 @@ static int run_item(struct engine *g, const struct checklist *cl, const struct r
 }
 
 /* ---- set-up ---- */
+
+/* The configured attestations file (relative to the configuration's
+ * directory), validated against the checklists; none configured, none. */
+static int load_attestations(struct engine *g, struct checklist *const *lists, size_t n,
+			     struct err *e)
+{
+	const struct config *cfg = g->o->cfg;
+	char *path;
+	int rc;
+
+	if (!cfg || !cfg->attestations)
+		return 0;
+	if (!(path = config_path(cfg, cfg->attestations)))
+		return err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
+	rc = attest_load(path, cfg, lists, n, &g->att, e);
+	free(path);
+	return rc;
+}
 
 static void fn_local_date(sqlite3_context *c, int argc, sqlite3_value **v)
 {
@@ -856,11 +883,14 @@ int engine_run(struct store *st, struct checklist *const *lists, size_t n,
 	memset(sum, 0, sizeof *sum);
 	if (o->waivers && findings_waivers_load(o->waivers, &g.waivers, e))
 		return -1;
-	if (set_up(&g, e))
+	if (load_attestations(&g, lists, n, e) || set_up(&g, e))
 		goto out;
 	if (store_begin(st, e))
 		goto out;
-	if (sync_cps(&g, e) || begin_run(&g, lists, n, e) || evaluate(&g, lists, n, e)) {
+	/* the engine's own write, before any checklist SQL is prepared under the
+	 * read-only authorizer */
+	if (sync_cps(&g, e) || attest_store(g.db, store_path(st), &g.att, e) ||
+	    begin_run(&g, lists, n, e) || evaluate(&g, lists, n, e)) {
 		store_rollback(st);
 		goto out;
 	}
@@ -869,6 +899,7 @@ out:
 	for (int i = 0; i < W_COUNT_; i++)
 		sqlite3_finalize(g.w[i]);
 	findings_waivers_free(g.waivers);
+	attest_free(&g.att);
 	return rc;
 }
 
