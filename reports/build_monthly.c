@@ -22,6 +22,22 @@ static int monthly_oom(struct err *e)
 	return err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
 }
 
+/* Moves the section's last block (the totals) before its first table, so
+ * that a reader sees the totals before the breakdowns. */
+static void monthly_totals_first(struct rm_section *s)
+{
+	struct rm_block last;
+	size_t at = 0;
+
+	if (s->nblocks < 2 || s->blocks[s->nblocks - 1].kind != RM_KV)
+		return;
+	while (at < s->nblocks - 1 && s->blocks[at].kind == RM_PARA)
+		at++;
+	last = s->blocks[s->nblocks - 1];
+	memmove(&s->blocks[at + 1], &s->blocks[at], (s->nblocks - 1 - at) * sizeof(last));
+	s->blocks[at] = last;
+}
+
 static int monthly_totals(struct rm_section *s, struct err *e)
 {
 	static const char *const keys[] = {"签发证书", "更新证书", "撤销证书", "期末有效证书"};
@@ -71,7 +87,10 @@ struct rm_doc *build_monthly(struct store *st, const struct config *cfg, const c
 	}
 	if (report_activity(st, s, "按证书类型和业务类别", 2, titles, dims,
 			    REPORT_ISSUED | REPORT_RENEWED | REPORT_REVOKED | REPORT_VALID, &p, e) < 0 ||
-	    monthly_totals(s, e) < 0 || report_provenance(d, st, e) < 0)
+	    monthly_totals(s, e) < 0)
+		goto fail;
+	monthly_totals_first(s);
+	if (report_provenance(d, st, e) < 0)
 		goto fail;
 	return d;
 fail:
@@ -146,7 +165,10 @@ int build_monthly_csv(const struct rm_doc *d, const char *path, struct err *e)
 	if (!(tmp = output_temp(path, e)))
 		return -1;
 	f = fopen(tmp, "w");
-	if (!f || monthly_write_table(f, t) < 0 || fclose(f) != 0) {
+	rc = f ? monthly_write_table(f, t) : -1;
+	if (f && fclose(f) != 0)
+		rc = -1;
+	if (rc < 0) {
 		rc = err_set(e, CA_EIO, path, 0, 0, "unable to write '%s': %s", path,
 			     errno ? strerror(errno) : "a table row could not be read");
 		output_abort(tmp);

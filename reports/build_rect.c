@@ -347,8 +347,8 @@ static int rect_plan(struct store *st, struct rm_section *s, const struct config
 	prog = plan ? rm_table(s, "整改进展", 8, gt, gty) : NULL;
 	if (!prog)
 		return rect_oom(e);
-	rm_table_width(plan, 3, 30);
-	rm_table_width(plan, 5, 40);
+	rm_table_width(plan, 3, 24);
+	rm_table_width(plan, 5, 56);
 	if (report_prepare(st, rect_sql, &q, e) < 0)
 		return -1;
 	sqlite3_bind_int64(q, 1, run);

@@ -40,6 +40,30 @@ static const char spot_items_sql[] =
 	"  AND x.item = r.item AND substr(x.key, 1, length(?3)) = ?3))"
 	" ORDER BY r.rowid";
 
+/* A stratum as the reader knows it: sectors in Chinese, with the code. */
+static const char *spot_stratum(const char *v, char *buf, size_t n)
+{
+	static const char *const map[][2] = {{"commercial", "商业"},
+					     {"egov-public", "电子政务（公众）"},
+					     {"egov-government", "电子政务（政务部门）"}};
+
+	for (size_t i = 0; v && i < sizeof(map) / sizeof(*map); i++)
+		if (!strcmp(v, map[i][0])) {
+			snprintf(buf, n, "%s（%s）", map[i][1], v);
+			return buf;
+		}
+	return v;
+}
+
+/* The record's serial or application id: the key without "serial:" or
+ * "app:", which the column title says. */
+static const char *spot_id(const char *key)
+{
+	const char *colon = strchr(key, ':');
+
+	return colon ? colon + 1 : key;
+}
+
 struct spot_ctx {
 	struct store *st;
 	sqlite3_stmt *items, *holder;
@@ -75,7 +99,7 @@ static int spot_holder(struct spot_ctx *c, const char *key, char **name)
 static int spot_record(struct spot_ctx *c, size_t no, const struct sample_rec *r, struct err *e)
 {
 	long items = 0, failed = 0;
-	char *holder = NULL;
+	char *holder = NULL, buf[128];
 	int found, rc = SQLITE_DONE, bad = 0;
 
 	found = spot_holder(c, r->key, &holder);
@@ -93,14 +117,15 @@ static int spot_record(struct spot_ctx *c, size_t no, const struct sample_rec *r
 			items++;
 			failed += res && !strcmp(res, "不符合");
 			bad = rm_row(c->detail) < 0 || spot_add_num(c->detail, 0, (long)no) < 0 ||
-			      rm_set_text(c->detail, 1, r->key) < 0;
+			      rm_set_text(c->detail, 1, spot_id(r->key)) < 0;
 			for (int i = 0; i < 5 && !bad; i++)
 				bad = rm_set_text(c->detail, (size_t)i + 2,
 						  (const char *)sqlite3_column_text(c->items, i)) < 0;
 		}
 	}
 	bad = bad || rm_row(c->sum) < 0 || spot_add_num(c->sum, 0, (long)no) < 0 ||
-	      rm_set_text(c->sum, 1, r->key) < 0 || rm_set_text(c->sum, 2, r->stratum) < 0 ||
+	      rm_set_text(c->sum, 1, spot_id(r->key)) < 0 ||
+	      rm_set_text(c->sum, 2, spot_stratum(r->stratum, buf, sizeof(buf))) < 0 ||
 	      rm_set_text(c->sum, 3, holder) < 0 ||
 	      (found && (spot_add_num(c->sum, 4, items) < 0 || spot_add_num(c->sum, 5, failed) < 0)) ||
 	      rm_set_text(c->sum, 6, !found ? "存储中无此记录" : failed ? "不符合" : "符合") < 0;
@@ -124,7 +149,8 @@ static int spot_info(struct rm_section *s, const struct sample *sm, const char *
 	if (sm->rate > 0)
 		snprintf(rate, sizeof(rate), "%.4g%%", sm->rate * 100);
 	else
-		snprintf(rate, sizeof(rate), "按数量（%s）", size);
+		snprintf(rate, sizeof(rate), "%.2f%%（按样本量抽取）",
+			 sm->population ? 100.0 * (double)sm->size / (double)sm->population : 0);
 	if (rm_kv(s, "随机种子", sm->seed) < 0 ||
 	    rm_kv(s, "抽样对象", !strcmp(sm->of, "applications") ? "证书申请" : "证书") < 0 ||
 	    rm_kv(s, "总体数量", pop) < 0 || rm_kv(s, "样本量", size) < 0 ||
@@ -138,9 +164,11 @@ static int spot_info(struct rm_section *s, const struct sample *sm, const char *
 		static const char *const t[] = {"分层", "总体数量", "样本量"};
 		static const enum rm_type ty[] = {RM_TEXT, RM_INT, RM_INT};
 		struct rm_table *st = rm_table(s, "分层抽样", 3, t, ty);
+		char buf[128];
 
 		for (size_t i = 0; st && i < sm->nstrata; i++)
-			if (rm_row(st) < 0 || rm_set_text(st, 0, sm->strata[i].name) < 0 ||
+			if (rm_row(st) < 0 ||
+			    rm_set_text(st, 0, spot_stratum(sm->strata[i].name, buf, sizeof(buf))) < 0 ||
 			    rm_set_num(st, 1, (double)sm->strata[i].population) < 0 ||
 			    rm_set_num(st, 2, (double)sm->strata[i].size) < 0)
 				return spot_oom(e);
@@ -155,20 +183,26 @@ static int spot_info(struct rm_section *s, const struct sample *sm, const char *
 static int spot_results(struct rm_doc *d, struct spot_ctx *c, const struct sample *sm,
 			int64_t run, struct err *e)
 {
-	static const char *const st[] = {"序号", "对象", "分层", "持有人", "检查项数",
+	static const char *st[] = {"序号", "证书序列号", "分层", "持有人", "检查项数",
 					 "不符合项数", "结论"};
 	static const enum rm_type sty[] = {RM_INT, RM_TEXT, RM_TEXT, RM_TEXT, RM_INT, RM_INT,
 					   RM_TEXT};
-	static const char *const dt[] = {"序号", "对象", "检查清单", "编号", "检查项", "结论",
+	static const char *dt[] = {"序号", "证书序列号", "检查清单", "编号", "检查项", "结论",
 					 "问题描述"};
 	static const enum rm_type dty[] = {RM_INT, RM_TEXT, RM_TEXT, RM_TEXT, RM_TEXT, RM_TEXT,
 					   RM_TEXT};
 	struct rm_section *s = rm_section(d, "抽查结果", NULL);
 	int rc = 0;
 
+	if (!strcmp(sm->of, "applications"))
+		st[1] = dt[1] = "申请编号";
+
 	if (!s || !(c->sum = rm_table(s, "抽查结果汇总", 7, st, sty)) ||
 	    !(c->detail = rm_table(s, "逐项检查结果", 7, dt, dty)))
 		return spot_oom(e);
+	/* 32 hex digits on one line */
+	rm_table_width(c->sum, 1, 34);
+	rm_table_width(c->detail, 1, 34);
 	if (report_prepare(c->st, spot_items_sql, &c->items, e) < 0 ||
 	    report_prepare(c->st, !strcmp(sm->of, "applications") ?
 			   "SELECT applicant_name FROM application WHERE app = ?" :

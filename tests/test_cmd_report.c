@@ -160,8 +160,10 @@ START_TEST(user_errors_have_messages)
 		int status;
 		const char *msg;
 	} cases[] = {
-		{"annual", 1, "report kind 'annual' is not available yet"},
-		{"rectification", 1, "report kind 'rectification' is not available yet"},
+		{"annual", 1, "no check results in the store: run 'ca-audit check' first"},
+		{"rectification", 1, "no check results in the store: run 'ca-audit check' first"},
+		{"self-inspection --format csv", 64, "format 'csv' is only for the monthly report"},
+		{"annual --sample s.json", 64, "--sample is only for the spot-check report"},
 		{"frobnicate", 64, "unknown report kind 'frobnicate'"},
 		{"", 64, "missing report kind"},
 		{"self-inspection extra", 64, "unexpected argument 'extra'"},
