@@ -111,6 +111,24 @@ demo: deps
 	@rm -rf $(DEMO_DIR)
 	@CA_AUDIT_GEN=$(abspath $(GEN)) $(BIN) --no-progress demo -o $(DEMO_DIR) --certs $(DEMO_CERTS)
 
+# `make bench`: a CA-scale benchmark (BENCHMARKS.md). The generated dataset
+# is cached under BENCH_CACHE (keyed by the generator's options and binary),
+# the run works in BENCH_WORK. `make bench BENCH_CERTS=100000` is quicker.
+BENCH_CERTS ?= 1000000
+BENCH_CACHE ?= bench/cache
+BENCH_WORK ?= $(BUILD)/bench/work
+BENCH_FINDINGS ?= 1000000
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/d2i_baseline
+	@BENCH_CERTS=$(BENCH_CERTS) BENCH_CACHE=$(BENCH_CACHE) BENCH_WORK=$(BENCH_WORK) \
+	  BENCH_FINDINGS=$(BENCH_FINDINGS) BENCH_BIN=$(BIN) BENCH_GEN=$(GEN) \
+	  BENCH_D2I=$(BUILD)/bench/d2i_baseline CA_AUDIT_RULES=$(CURDIR)/rules sh bench/run.sh
+
+$(BUILD)/bench/d2i_baseline: bench/d2i_baseline.c
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ca-audit/rules
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ca-audit

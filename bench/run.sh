@@ -1,0 +1,172 @@
+#!/bin/sh
+# bench/run.sh — `make bench`: ca-audit at CA scale, each step timed with its
+# peak RSS, on a generated dataset of BENCH_CERTS certificates.
+#
+# The dataset and the nightly increment are generated once and cached under
+# BENCH_CACHE, in a directory named after the generator's options and the
+# first 16 hex digits of the generator binary's SHA-256, so a changed
+# generator makes a new dataset and an unchanged one is never rebuilt. The
+# cache is read only: every run works in BENCH_WORK, which links to it.
+#
+# Steps: d2i_X509 baseline on the same certificate files; certificate
+# ingest; event (and CRL) ingest; check (all configured checklists, then
+# each checklist alone); self-inspection XLSX and PDF; the nightly increment
+# (5,000 more applications with their certificates and a new JSONL log)
+# ingested into the store, then a check; a self-inspection XLSX from a copy of
+# the store padded to BENCH_FINDINGS findings.
+#
+# Environment (the Makefile sets them): BENCH_CERTS, BENCH_CACHE, BENCH_WORK,
+# BENCH_BIN, BENCH_GEN, BENCH_D2I, BENCH_INC (applications in the increment),
+# BENCH_FINDINGS, BENCH_ASOF.
+set -eu
+
+N=${BENCH_CERTS:-1000000}
+CACHE=${BENCH_CACHE:-bench/cache}
+WORK=${BENCH_WORK:-build/bench/work}
+BIN=${BENCH_BIN:-build/ca-audit}
+GEN=${BENCH_GEN:-build/gen}
+D2I=${BENCH_D2I:-build/bench/d2i_baseline}
+INC=${BENCH_INC:-5000}
+FINDINGS=${BENCH_FINDINGS:-1000000}
+ASOF=${BENCH_ASOF:-2026-01-15}
+NIGHT_ASOF=2026-02-15
+VIOL=0.05
+SEED=1
+
+abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+CACHE=$(abs "$CACHE"); WORK=$(abs "$WORK"); BIN=$(abs "$BIN"); GEN=$(abs "$GEN")
+D2I=$(abs "$D2I")
+[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
+
+GENHASH=$(sha256sum "$GEN" | cut -c1-16)
+
+# gen_cached DIR ARGS...: DIR made by the generator once, atomically.
+gen_cached() {
+	dir=$1; shift
+	if [ ! -f "$dir/ca-audit.yaml" ]; then
+		echo "bench: generating $(basename "$dir") (cached for later runs)" >&2
+		rm -rf "$dir.tmp"
+		mkdir -p "$CACHE"
+		start=$(date +%s)
+		"$GEN" -o "$dir.tmp" "$@" >/dev/null
+		mv "$dir.tmp" "$dir"
+		echo "bench: generated in $(( $(date +%s) - start )) s" >&2
+	fi
+}
+
+DS=$CACHE/gen-$N-v$VIOL-s$SEED-$GENHASH
+INCDS=$CACHE/inc-$INC-s2-$GENHASH
+gen_cached "$DS" --certs "$N" --seed "$SEED" --violations "$VIOL"
+# The increment: applications after everything in the dataset (which ends
+# 2025-12-31), so their ids and logs do not collide; the generator wants at
+# least 30 days, so they span 2026-01-01..2026-02-14 and the nightly steps
+# run as of the day after.
+gen_cached "$INCDS" --certs "$INC" --seed 2 --violations "$VIOL" \
+	--start 2026-01-01 --end 2026-02-14
+
+rm -rf "$WORK"
+mkdir -p "$WORK/logs" "$WORK/inc"
+ln -s "$DS/ca" "$WORK/ca"
+ln -s "$DS/crl" "$WORK/crl"
+for f in "$DS"/logs/*.jsonl; do ln -s "$f" "$WORK/logs/"; done
+ln -s "$INCDS/ca" "$WORK/inc/ca"
+cp "$DS/ca-audit.yaml" "$WORK/full.yaml"
+# certificates only: without the events and crls sources
+grep -v -e '^  events:' -e 'type: jsonl' -e '^  crls:' -e 'crl/\*\.crl' \
+	"$DS/ca-audit.yaml" > "$WORK/certs.yaml"
+# the nightly configuration: a second certificate database, the increment's
+sed 's#^\(    - {type: openssl-index, index: ca/index.txt, certs: ca/newcerts}\)$#\1\n    - {type: openssl-index, index: inc/ca/index.txt, certs: inc/ca/newcerts}#' \
+	"$DS/ca-audit.yaml" > "$WORK/nightly.yaml"
+grep -q 'inc/ca/index.txt' "$WORK/nightly.yaml" || { echo "bench: unexpected dataset config" >&2; exit 1; }
+
+DB=$WORK/ca-audit.db
+RES=$WORK/results.txt
+: > "$RES"
+
+# step NAME CMD...: runs CMD, records wall seconds and peak RSS.
+step() {
+	name=$1; shift
+	/usr/bin/time -f "%e %M" -o "$WORK/time.out" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || {
+		rc=$?
+		# check exits 2 when it finds violations: that is a result
+		[ $rc = 2 ] || { echo "bench: step $name failed ($rc):" >&2; tail -5 "$WORK/$name.err" >&2; exit 1; }
+	}
+	set -- $(tail -1 "$WORK/time.out")
+	printf '%-26s %9.2f s %8d MB\n' "$name" "$1" $(( $2 / 1024 )) | tee -a "$RES"
+	LAST=$1
+}
+# word-split on purpose: the work directory must not contain spaces
+CA="$BIN --no-progress --db $DB --as-of $ASOF"
+q() { sqlite3 "$DB" "$1"; }
+rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? n / t : 0) }'; }
+
+echo "bench: $N certificates, dataset $DS" | tee -a "$RES"
+
+step d2i_baseline "$D2I" "$WORK/ca/index.txt" "$WORK/ca/newcerts"
+set -- $(tr ' ' '\n' < "$WORK/d2i_baseline.out" | sed -n 's/^\(certs\|wall\|d2i\)=//p')
+B_CERTS=$1 B_WALL=$2 B_D2I=$3
+
+step ingest_certificates $CA -c "$WORK/certs.yaml" ingest
+T_CERT=$LAST
+CERTS=$(q "SELECT count(*) FROM certificate")
+step ingest_events_crls $CA -c "$WORK/full.yaml" ingest
+T_EV=$LAST
+EVENTS=$(q "SELECT count(*) FROM event")
+APPS=$(q "SELECT count(*) FROM application")
+MIX=$(q "SELECT group_concat(key_alg || ' ' || n, ', ') FROM (SELECT key_alg, count(*) n FROM certificate GROUP BY 1)")
+
+step check_all $CA -c "$WORK/full.yaml" check -o "$WORK/findings.txt"
+T_CHECK=$LAST
+for cl in miit-2022 egov-2009 shenzhen-2011 gd-hk-2012; do
+	step "check_$cl" $CA -c "$WORK/full.yaml" check --checklist "$cl" -o "$WORK/findings-$cl.txt"
+done
+# the report renders the latest run: make it the configured checklists'
+step check_all_again $CA -c "$WORK/full.yaml" check -o "$WORK/findings.txt"
+NF=$(q "SELECT count(*) FROM finding WHERE run = (SELECT max(id) FROM run)")
+step report_xlsx $CA -c "$WORK/full.yaml" report self-inspection --format xlsx -o "$WORK/reports"
+step report_pdf $CA -c "$WORK/full.yaml" report self-inspection --format pdf -o "$WORK/reports"
+
+for f in "$INCDS"/logs/*.jsonl; do ln -s "$f" "$WORK/logs/"; done
+NIGHT="$BIN --no-progress --db $DB --as-of $NIGHT_ASOF"
+C0=$CERTS E0=$EVENTS A0=$APPS
+step nightly_ingest $NIGHT -c "$WORK/nightly.yaml" ingest
+T_NI=$LAST
+step nightly_check $NIGHT -c "$WORK/nightly.yaml" check -o "$WORK/findings-nightly.txt"
+T_NC=$LAST
+NI_CERTS=$(( $(q "SELECT count(*) FROM certificate") - C0 ))
+NI_EVENTS=$(( $(q "SELECT count(*) FROM event") - E0 ))
+NI_APPS=$(( $(q "SELECT count(*) FROM application") - A0 ))
+
+# A copy of the store whose latest run has FINDINGS findings: the run's own,
+# then item 1.4 findings on further certificates, made like the engine's.
+cp "$DB" "$WORK/synth.db"
+rm -f "$WORK/synth.db-wal" "$WORK/synth.db-shm"
+sqlite3 "$WORK/synth.db" "
+WITH r(id) AS (SELECT max(id) FROM run),
+     have(n) AS (SELECT count(*) FROM finding WHERE run = (SELECT id FROM r))
+INSERT OR IGNORE INTO finding(run, checklist, item, key, severity, message, evidence,
+  status, first_seen, last_seen, record_date)
+SELECT (SELECT id FROM r), 'miit-2022', '1.4', 'serial:' || serial || '-' || k.i, 'high',
+  '证书内容不完整或不准确',
+  json_object('serial', serial, 'cn', cn, 'id_number', id_number, 'not_after', not_after),
+  'new', '$ASOF', '$ASOF', substr(not_before, 1, 10)
+FROM certificate, (SELECT 1 AS i UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
+  UNION ALL SELECT 5) k
+LIMIT max(0, $FINDINGS - (SELECT n FROM have));"
+SF=$(sqlite3 "$WORK/synth.db" "SELECT count(*) FROM finding WHERE run = (SELECT max(id) FROM run)")
+step "report_xlsx_${SF}_findings" "$BIN" --no-progress --db "$WORK/synth.db" --as-of "$ASOF" \
+	-c "$WORK/full.yaml" report self-inspection --format xlsx -o "$WORK/synth-reports"
+
+{
+	echo
+	echo "certificates ingested:   $CERTS ($MIX)"
+	echo "events ingested:         $EVENTS for $APPS applications ($(awk -v e="$EVENTS" -v c="$CERTS" 'BEGIN{printf "%.1f", e/c}') per certificate)"
+	echo "certificate ingest:      $(rate "$CERTS" "$T_CERT") certificates/s"
+	echo "d2i_X509 baseline:       $(rate "$B_CERTS" "$B_WALL") certificates/s (read + PEM + d2i_X509; d2i_X509 alone $(rate "$B_CERTS" "$B_D2I")/s)"
+	echo "ingest / baseline:       $(awk -v a="$T_CERT" -v b="$B_WALL" -v n="$CERTS" -v m="$B_CERTS" 'BEGIN{printf "%.2f", (n/a)/(m/b)}')x"
+	echo "event ingest:            $(rate "$EVENTS" "$T_EV") events/s (with the CRLs)"
+	echo "ingest + check:          $(awk -v a="$T_CERT" -v b="$T_EV" -v c="$T_CHECK" 'BEGIN{printf "%.1f", a+b+c}') s"
+	echo "findings in the run:     $NF"
+	echo "nightly increment:       $NI_APPS applications, $NI_CERTS certificates, $NI_EVENTS events: ingest $T_NI s, check $T_NC s"
+} | tee -a "$RES"
+echo "bench: results in $RES"
