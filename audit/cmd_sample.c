@@ -131,6 +131,19 @@ static int sample_output(const char *path, const char *text, struct err *e)
 		       err_set(e, CA_EIO, "", 0, 0, "unable to write the sample: %s",
 			       strerror(errno));
 	}
+	{
+		char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+
+		if (slash && slash != dir) {
+			*slash = '\0';
+			rc = output_mkdirs(dir, e);
+		} else {
+			rc = dir ? 0 : err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
+		}
+		free(dir);
+		if (rc)
+			return rc;
+	}
 	if (!(tmp = output_temp(path, e)))
 		return -1;
 	f = fopen(tmp, "w");
