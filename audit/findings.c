@@ -91,9 +91,12 @@ int findings_waivers_load(const char *path, struct findings_waivers **out, struc
 		err_set(e, CA_EINTERNAL, path, 0, 0, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; (item = ydoc_seq_item(&d, list, i)); i++, w->n++)
+	/* counted before loading, so that a half-loaded waiver is freed too */
+	for (size_t i = 0; (item = ydoc_seq_item(&d, list, i)); i++) {
+		w->n = i + 1;
 		if (load_waiver(&d, item, &w->v[i], e))
 			goto out;
+	}
 	rc = 0;
 out:
 	ydoc_free(&d);
