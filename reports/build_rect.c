@@ -347,8 +347,11 @@ static int rect_plan(struct store *st, struct rm_section *s, const struct config
 	prog = plan ? rm_table(s, "整改进展", 8, gt, gty) : NULL;
 	if (!prog)
 		return rect_oom(e);
-	rm_table_width(plan, 3, 24);
-	rm_table_width(plan, 5, 56);
+	/* The PDF writer shares the width among the columns wider than an
+	 * equal share: keep the titles narrow so that the measures get room. */
+	rm_table_width(plan, 2, 18);
+	rm_table_width(plan, 3, 18);
+	rm_table_width(plan, 5, 60);
 	if (report_prepare(st, rect_sql, &q, e) < 0)
 		return -1;
 	sqlite3_bind_int64(q, 1, run);

@@ -200,9 +200,12 @@ static int spot_results(struct rm_doc *d, struct spot_ctx *c, const struct sampl
 	if (!s || !(c->sum = rm_table(s, "抽查结果汇总", 7, st, sty)) ||
 	    !(c->detail = rm_table(s, "逐项检查结果", 7, dt, dty)))
 		return spot_oom(e);
-	/* 32 hex digits on one line */
+	/* 32 hex digits on one line; the other wide columns yield */
 	rm_table_width(c->sum, 1, 34);
+	rm_table_width(c->sum, 2, 20);
 	rm_table_width(c->detail, 1, 34);
+	rm_table_width(c->detail, 4, 24);
+	rm_table_width(c->detail, 6, 20);
 	if (report_prepare(c->st, spot_items_sql, &c->items, e) < 0 ||
 	    report_prepare(c->st, !strcmp(sm->of, "applications") ?
 			   "SELECT applicant_name FROM application WHERE app = ?" :
