@@ -281,7 +281,7 @@ int ingest_run(struct ingest_ctx *ctx, struct err *e)
 	const struct config *cfg = ctx->cfg;
 	int rc = 0;
 
-	if (store_cps(ctx, e))
+	if (store_cps(ctx, e) || store_bulk_begin(ctx->st, e))
 		return -1;
 	progress_start("ingest: records", 0);
 	for (size_t i = 0; !rc && i < cfg->n_cert_sources; i++) {
@@ -311,5 +311,9 @@ int ingest_run(struct ingest_ctx *ctx, struct err *e)
 	for (size_t i = 0; !rc && i < cfg->n_crl_sources; i++)
 		rc = src_crl(ctx, &cfg->crl_sources[i], e);
 	progress_end();
+	/* the indexes go back even after a failed source: the files before it
+	 * are committed and the checks need them */
+	if (store_bulk_end(ctx->st, rc ? NULL : e))
+		rc = -1;
 	return rc;
 }

@@ -412,6 +412,38 @@ int store_forget_source(struct store *s, const char *source, struct err *e)
 	return 0;
 }
 
+/* The lookup indexes of store_schema.sql that a bulk load defers; keep in
+ * step with it. */
+static const char *const bulk_indexes[][2] = {
+	{"event_app", "CREATE INDEX IF NOT EXISTS event_app ON event(app, kind, at)"},
+	{"event_serial", "CREATE INDEX IF NOT EXISTS event_serial ON event(serial, kind, at)"},
+	{"event_kind", "CREATE INDEX IF NOT EXISTS event_kind ON event(kind, at)"},
+};
+
+int store_bulk_begin(struct store *s, struct err *e)
+{
+	char sql[128];
+
+	if (exec(s, "PRAGMA wal_autocheckpoint=16384", e))
+		return -1;
+	if (store_count(s, "event") != 0)
+		return 0;
+	for (size_t i = 0; i < sizeof bulk_indexes / sizeof *bulk_indexes; i++) {
+		snprintf(sql, sizeof sql, "DROP INDEX IF EXISTS %s", bulk_indexes[i][0]);
+		if (exec(s, sql, e))
+			return -1;
+	}
+	return 0;
+}
+
+int store_bulk_end(struct store *s, struct err *e)
+{
+	for (size_t i = 0; i < sizeof bulk_indexes / sizeof *bulk_indexes; i++)
+		if (exec(s, bulk_indexes[i][1], e))
+			return -1;
+	return exec(s, "PRAGMA wal_autocheckpoint=1000", e);
+}
+
 int store_set_cps(struct store *s, const char *const *versions,
 		  const char *const *effective, size_t n, struct err *e)
 {

@@ -76,6 +76,16 @@ int store_source_put(struct store *s, const char *path, const struct source_stat
  * rewritten, about to be read again from its start). */
 int store_forget_source(struct store *s, const char *source, struct err *e);
 
+/* Bulk load: store_bulk_begin drops the event table's lookup indexes (not
+ * its UNIQUE(source, line)) when the table is empty, so that a first
+ * ingest appends rows instead of updating four B-trees per event, and
+ * raises the WAL checkpoint interval; store_bulk_end (re)creates any missing
+ * index. Both run outside a transaction. An ingest killed between the two
+ * leaves a store without those indexes: queries stay correct, and the next
+ * store_bulk_end puts them back. */
+int store_bulk_begin(struct store *s, struct err *e);
+int store_bulk_end(struct store *s, struct err *e);
+
 /* Replaces the cps table with the configuration's versions. */
 int store_set_cps(struct store *s, const char *const *versions,
 		  const char *const *effective, size_t n, struct err *e);
