@@ -16,6 +16,7 @@
 #include "pdf_int.h"
 #include "pdf.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,13 +136,14 @@ static double pdf_col_pt(double nat, double size)
 
 /* Picks the font size, then shares the text width: columns narrower than
  * an equal share keep their natural width, the rest split what is left
- * (so short number columns never wrap because a text column is long).
+ * in proportion to the square root of their natural widths (so short
+ * number columns never wrap because a text column is long).
  * When everything fits, the spare width is spread in proportion. */
 static void pdf_widths(struct pdf_table *pt, const double *nat, char *fixed)
 {
 	static const double sizes[] = {PDF_BASE_SIZE, 8.0, 7.0};
 	size_t n = pt->t->ncols, c, k, i;
-	double rem = PDF_TEXT_W, sum = 0, least = PDF_UNITS_MIN * PDF_UNIT_EM * PDF_BASE_SIZE;
+	double rem = PDF_TEXT_W, sum = 0, weights = 0, least = PDF_UNITS_MIN * PDF_UNIT_EM * PDF_BASE_SIZE;
 	int changed;
 
 	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
@@ -167,9 +169,15 @@ static void pdf_widths(struct pdf_table *pt, const double *nat, char *fixed)
 			changed = 1;
 		}
 	} while (changed && k);
+	/* The wide columns share what is left by the square root of their
+	 * natural widths: a long measures column gets more than a short title
+	 * column, without starving it. */
+	for (c = 0; c < n; c++)
+		if (!fixed[c])
+			weights += sqrt(pt->w[c]);
 	for (c = 0; c < n; c++) {
 		if (!fixed[c])
-			pt->w[c] = rem / (double)k;
+			pt->w[c] = rem * sqrt(pt->w[c]) / weights;
 		sum += pt->w[c];
 	}
 	if (!k && sum > 0)
