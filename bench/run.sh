@@ -115,13 +115,19 @@ EVENTS=$(q "SELECT count(*) FROM event")
 APPS=$(q "SELECT count(*) FROM application")
 MIX=$(q "SELECT group_concat(key_alg || ' ' || n, ', ') FROM (SELECT key_alg, count(*) n FROM certificate GROUP BY 1)")
 
-step check_all $CA -c "$WORK/full.yaml" check -o "$WORK/findings.txt"
-T_CHECK=$LAST
-for cl in miit-2022 egov-2009 shenzhen-2011 gd-hk-2012; do
+# Each checklist alone, then all four together (the run the reports render).
+# miit-2022 dominates; its time alone is the total less the others, which
+# saves running the dominant checklist twice at 1M.
+T_OTHERS=0
+for cl in egov-2009 shenzhen-2011 gd-hk-2012; do
 	step "check_$cl" $CA -c "$WORK/full.yaml" check --checklist "$cl" -o "$WORK/findings-$cl.txt"
+	T_OTHERS=$(awk -v a="$T_OTHERS" -v b="$LAST" 'BEGIN{print a+b}')
 done
-# the report renders the latest run: make it the configured checklists'
-step check_all_again $CA -c "$WORK/full.yaml" check -o "$WORK/findings.txt"
+step check_all_four $CA -c "$WORK/full.yaml" check --checklist miit-2022 --checklist egov-2009 \
+	--checklist shenzhen-2011 --checklist gd-hk-2012 -o "$WORK/findings.txt"
+T_CHECK=$LAST
+printf '%-26s %9.2f s (total less the other three)\n' check_miit-2022 \
+	"$(awk -v a="$T_CHECK" -v b="$T_OTHERS" 'BEGIN{print a-b}')" | tee -a "$RES"
 NF=$(q "SELECT count(*) FROM finding WHERE run = (SELECT max(id) FROM run)")
 step report_xlsx $CA -c "$WORK/full.yaml" report self-inspection --format xlsx -o "$WORK/reports"
 step report_pdf $CA -c "$WORK/full.yaml" report self-inspection --format pdf -o "$WORK/reports"
@@ -131,7 +137,8 @@ NIGHT="$BIN --no-progress --db $DB --as-of $NIGHT_ASOF"
 C0=$CERTS E0=$EVENTS A0=$APPS
 step nightly_ingest $NIGHT -c "$WORK/nightly.yaml" ingest
 T_NI=$LAST
-step nightly_check $NIGHT -c "$WORK/nightly.yaml" check -o "$WORK/findings-nightly.txt"
+step nightly_check $NIGHT -c "$WORK/nightly.yaml" check --checklist miit-2022 --checklist egov-2009 \
+	--checklist shenzhen-2011 --checklist gd-hk-2012 -o "$WORK/findings-nightly.txt"
 T_NC=$LAST
 NI_CERTS=$(( $(q "SELECT count(*) FROM certificate") - C0 ))
 NI_EVENTS=$(( $(q "SELECT count(*) FROM event") - E0 ))
