@@ -24,6 +24,9 @@
 
 extern char **environ;
 
+/* The generator's default dataset ends on 2025-12-31. */
+#define DEMO_AS_OF "2026-01-05"
+
 #ifndef CA_AUDIT_LIBEXECDIR
 #define CA_AUDIT_LIBEXECDIR "/usr/local/libexec/ca-audit"
 #endif
@@ -35,8 +38,11 @@ static void help(void)
 	       "Makes a demo certification authority — an SM2 root and an RSA root, N\n"
 	       "end-entity certificates, RA event logs, CRLs and a configuration — with\n"
 	       "some compliance violations injected (listed in DIR/truth.jsonl), then\n"
-	       "runs ingest, check and the self-inspection report on it and prints\n"
-	       "where everything is.\n"
+	       "runs ingest and check, writes every report kind (self-inspection,\n"
+	       "rectification, monthly, annual, and a spot-check of a 50-record sample)\n"
+	       "and prints where everything is. The dataset covers 2021-2025, so unless\n"
+	       "--as-of is given the demo runs as of " DEMO_AS_OF ", when the annual report\n"
+	       "for 2025 and December's statistics are due.\n"
 	       "\n"
 	       "options:\n"
 	       "  -o DIR             where to put the dataset (default ./ca-audit-demo)\n"
@@ -80,7 +86,8 @@ static int run_generator(const char *gen, const char *dir, const char *certs,
 			 const char *seed, const char *rate, struct err *e)
 {
 	char *argv[] = {(char *)gen, "-o", (char *)dir, "--certs", (char *)certs,
-			"--seed", (char *)seed, "--violations", (char *)rate, NULL};
+			"--seed", (char *)seed, "--violations", (char *)rate,
+			"--checklists", "all", NULL};
 	pid_t pid;
 	int st, rc;
 
@@ -106,7 +113,12 @@ int cmd_demo(struct cli *c, int argc, char **argv, struct err *e)
 	char config[PATH_MAX];
 	char *gen, *ingest_argv[] = {"ingest", NULL};
 	char *check_argv[] = {"check", "--fail-on", "critical", NULL};
-	char *report_argv[] = {"report", "self-inspection", NULL};
+	static const char *const kinds[] = {"self-inspection", "rectification", "monthly",
+					    "annual"};
+	char sample[PATH_MAX + 64];
+	char *sample_argv[] = {"sample", "--seed", "demo", "--size", "50", "--stratify-by",
+			       "sector", "-o", sample, NULL};
+	char *spot_argv[] = {"report", "spot-check", "--sample", sample, NULL};
 	int opt, rc;
 
 	optind = 1;
@@ -136,15 +148,24 @@ int cmd_demo(struct cli *c, int argc, char **argv, struct err *e)
 	if (rc)
 		return CA_EXIT_ERROR;
 	snprintf(config, sizeof config, "%s/ca-audit.yaml", dir);
+	snprintf(sample, sizeof sample, "%s/reports/sample-demo.json", dir);
 	c->config_path = config;
 	c->db = NULL;
+	if (!c->as_of)
+		c->as_of = DEMO_AS_OF;
 	if (cmd_ingest(c, 1, ingest_argv, e) != CA_EXIT_OK)
 		return CA_EXIT_ERROR;
 	/* Findings are the point of the demo, not a failure. */
 	rc = cmd_check(c, 3, check_argv, e);
 	if (rc != CA_EXIT_OK && rc != CA_EXIT_FINDINGS)
 		return rc;
-	if (cmd_report(c, 2, report_argv, e) != CA_EXIT_OK)
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+		char *report_argv[] = {"report", (char *)kinds[i], NULL};
+		if (cmd_report(c, 2, report_argv, e) != CA_EXIT_OK)
+			return CA_EXIT_ERROR;
+	}
+	if (cmd_sample(c, 9, sample_argv, e) != CA_EXIT_OK ||
+	    cmd_report(c, 4, spot_argv, e) != CA_EXIT_OK)
 		return CA_EXIT_ERROR;
 	notef("demo: dataset, configuration and store are in '%s' (injected violations:"
 	      " %s/truth.jsonl); the reports are listed above", dir, dir);

@@ -17,6 +17,7 @@
 #include "pdf.h"
 #include "period.h"
 #include "sample.h"
+#include "timeutil.h"
 #include "xlsx.h"
 
 /* The report kinds of DESIGN §3: the builder (spot-check has its own, which
@@ -151,8 +152,15 @@ static int report_log_files(struct cli *c, const char *kind, const char *period,
 	size_t i;
 	int rc = 0;
 
-	gmtime_r(&now, &tm);
-	strftime(made_at, sizeof(made_at), "%Y-%m-%d %H:%M:%S", &tm);
+	/* --as-of fixes "today" for everything, the report history too, so that
+	 * a rerun for a past date records the report as made on that date */
+	if (c->as_of) {
+		if (time_local_date_utc(c->today, made_at))
+			return err_set(e, CA_EINTERNAL, NULL, 0, 0, "bad as-of date '%s'", c->today);
+	} else {
+		gmtime_r(&now, &tm);
+		strftime(made_at, sizeof(made_at), "%Y-%m-%d %H:%M:%S", &tm);
+	}
 	if (cli_store(c, 0, &st, e))
 		return -1;
 	if (sqlite3_prepare_v2(store_db(st), "INSERT INTO report_log(kind, period, made_at,"

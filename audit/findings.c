@@ -287,23 +287,25 @@ static int write_text(struct store *st, int64_t run, FILE *out, struct err *e)
 
 	if (sqlite3_prepare_v2(db, "SELECT checklist, item, title, checked, violations, result,"
 				   " (SELECT max(length(title)) * 2 FROM item_result r2"
-				   "  WHERE r2.run = r.run AND r2.checklist = r.checklist), note"
+				   "  WHERE r2.run = r.run AND r2.checklist = r.checklist), note,"
+				   " (SELECT max(max(length(item)), 4) + 2 FROM item_result r3"
+				   "  WHERE r3.run = r.run AND r3.checklist = r.checklist)"
 				   " FROM item_result r WHERE run = ?1 ORDER BY rowid",
 			       -1, &q, NULL) != SQLITE_OK)
 		return err_set(e, CA_EDB, store_path(st), 0, 0, "unable to read results: %s",
 			       sqlite3_errmsg(db));
 	sqlite3_bind_int64(q, 1, run);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int tw = sqlite3_column_int(q, 6);
+		int tw = sqlite3_column_int(q, 6), iw = sqlite3_column_int(q, 8);
 		if (strcmp(current, col(q, 0))) {
 			snprintf(current, sizeof current, "%s", col(q, 0));
 			fprintf(out, "%s== %s\n", first ? "" : "\n", current);
 			first = 0;
-			pad(out, "item", 8);
+			pad(out, "item", iw);
 			pad(out, "title", tw + 2);
 			fprintf(out, "%8s %10s  %s\n", "checked", "violations", "result");
 		}
-		pad(out, col(q, 1), 8);
+		pad(out, col(q, 1), iw);
 		pad(out, col(q, 2), tw + 2);
 		fprintf(out, "%8s %10s  %s%s%s\n", col(q, 3) ? col(q, 3) : "-",
 			col(q, 4) ? col(q, 4) : "-", col(q, 5), col(q, 7) ? ": " : "",

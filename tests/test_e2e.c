@@ -275,7 +275,8 @@ END_TEST
 
 START_TEST(every_command_has_help)
 {
-	static const char *const cmds[] = {"ingest", "check", "report", "rules", "demo"};
+	static const char *const cmds[] = {"ingest", "check", "report", "run", "sample",
+					   "rules", "demo"};
 
 	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
 		struct tu_out o = tu_run("'%s' %s --help", tu_bin(), cmds[i]);
@@ -283,6 +284,33 @@ START_TEST(every_command_has_help)
 		ck_assert_msg(strstr(o.out, "usage: ca-audit"), "%s --help: %s", cmds[i], o.out);
 		tu_out_free(&o);
 	}
+}
+END_TEST
+
+START_TEST(demo_writes_every_report_kind)
+{
+	char *out = tu_fmt("%s/demo", tmp);
+	struct tu_out o = tu_run("CA_AUDIT_GEN='%s' '%s' --no-progress demo -o '%s' --certs 80",
+				 tu_gen(), tu_bin(), out);
+	static const char *const files[] = {
+		"self-inspection-2026-01-05.xlsx", "self-inspection-2026-01-05.pdf",
+		"rectification-2026-01-05.xlsx", "rectification-2026-01-05.pdf",
+		"monthly-2025-12.xlsx", "annual-2025.pdf", "spot-check-2026-01-05.xlsx",
+		"sample-demo.json",
+	};
+
+	ck_assert_msg(o.status == 0, "demo failed (%d): %s", o.status, o.err);
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		char *path = tu_fmt("%s/reports/%s", out, files[i]);
+		size_t len = 0;
+		char *data = tu_read(path, &len);
+		ck_assert_msg(data && len > 100, "demo did not write %s", path);
+		free(data);
+		free(path);
+	}
+	ck_assert_msg(strstr(o.err, "injected violations"), "%s", o.err);
+	tu_out_free(&o);
+	free(out);
 }
 END_TEST
 
@@ -301,6 +329,7 @@ int main(void)
 	tcase_add_test(tc, report_workbook_counts_match_check);
 	tcase_add_test(tc, usage_errors_exit_64);
 	tcase_add_test(tc, every_command_has_help);
+	tcase_add_test(tc, demo_writes_every_report_kind);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
