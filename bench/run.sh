@@ -74,6 +74,9 @@ cp "$DS/ca-audit.yaml" "$WORK/full.yaml"
 # certificates only: without the events and crls sources
 grep -v -e '^  events:' -e 'type: jsonl' -e '^  crls:' -e 'crl/\*\.crl' \
 	"$DS/ca-audit.yaml" > "$WORK/certs.yaml"
+# certificates and events: without the crls source (CRLs are cumulative, so
+# their entries grow with the square of the dataset: measured apart)
+grep -v -e '^  crls:' -e 'crl/\*\.crl' "$DS/ca-audit.yaml" > "$WORK/events.yaml"
 # the nightly configuration: a second certificate database, the increment's
 sed 's#^\(    - {type: openssl-index, index: ca/index.txt, certs: ca/newcerts}\)$#\1\n    - {type: openssl-index, index: inc/ca/index.txt, certs: inc/ca/newcerts}#' \
 	"$DS/ca-audit.yaml" > "$WORK/nightly.yaml"
@@ -109,9 +112,12 @@ B_CERTS=$1 B_WALL=$2 B_D2I=$3
 step ingest_certificates $CA -c "$WORK/certs.yaml" ingest
 T_CERT=$LAST
 CERTS=$(q "SELECT count(*) FROM certificate")
-step ingest_events_crls $CA -c "$WORK/full.yaml" ingest
+step ingest_events $CA -c "$WORK/events.yaml" ingest
 T_EV=$LAST
 EVENTS=$(q "SELECT count(*) FROM event")
+step ingest_crls $CA -c "$WORK/full.yaml" ingest
+T_CRL=$LAST
+CRL_ENTRIES=$(q "SELECT count(*) FROM crl_entry")
 APPS=$(q "SELECT count(*) FROM application")
 MIX=$(q "SELECT group_concat(key_alg || ' ' || n, ', ') FROM (SELECT key_alg, count(*) n FROM certificate GROUP BY 1)")
 
@@ -171,8 +177,9 @@ step "report_xlsx_${SF}_findings" "$BIN" --no-progress --db "$WORK/synth.db" --a
 	echo "certificate ingest:      $(rate "$CERTS" "$T_CERT") certificates/s"
 	echo "d2i_X509 baseline:       $(rate "$B_CERTS" "$B_WALL") certificates/s (read + PEM + d2i_X509; d2i_X509 alone $(rate "$B_CERTS" "$B_D2I")/s)"
 	echo "ingest / baseline:       $(awk -v a="$T_CERT" -v b="$B_WALL" -v n="$CERTS" -v m="$B_CERTS" 'BEGIN{printf "%.2f", (n/a)/(m/b)}')x"
-	echo "event ingest:            $(rate "$EVENTS" "$T_EV") events/s (with the CRLs)"
-	echo "ingest + check:          $(awk -v a="$T_CERT" -v b="$T_EV" -v c="$T_CHECK" 'BEGIN{printf "%.1f", a+b+c}') s"
+	echo "event ingest:            $(rate "$EVENTS" "$T_EV") events/s"
+	echo "CRL ingest:              $CRL_ENTRIES entries in $T_CRL s"
+	echo "ingest + check:          $(awk -v a="$T_CERT" -v b="$T_EV" -v c="$T_CHECK" -v d="$T_CRL" 'BEGIN{printf "%.1f", a+b+c+d}') s"
 	echo "findings in the run:     $NF"
 	echo "nightly increment:       $NI_APPS applications, $NI_CERTS certificates, $NI_EVENTS events: ingest $T_NI s, check $T_NC s"
 } | tee -a "$RES"
