@@ -12,7 +12,8 @@ PKGS := sqlite3 yaml-0.1 libssl libcrypto xlsxwriter jansson cairo pangocairo pa
 # Debian packages the build, the tests and the demo need (`make deps`).
 DEB_PKGS := build-essential pkg-config libsqlite3-dev libyaml-dev libssl-dev libxlsxwriter-dev \
 	check libjansson-dev libcsv-dev libcairo2-dev libpango1.0-dev fonts-noto-cjk \
-	poppler-utils tzdata openssl python3 python3-openpyxl
+	poppler-utils tzdata openssl python3 python3-openpyxl \
+	time sqlite3
 
 CC ?= cc
 WARN := -Wall -Wextra -Werror
@@ -34,7 +35,7 @@ HDRS := $(wildcard audit/*.h reports/*.h tests/*.h) $(BUILD)/store_schema.h
 BIN := $(BUILD)/ca-audit
 GEN := $(BUILD)/gen
 
-.PHONY: FORCE all deps check check-sanitize demo bench install clean help
+.PHONY: FORCE all deps check check-sanitize fuzz demo bench install clean help
 
 all: $(BIN) $(GEN)
 
@@ -43,6 +44,7 @@ help:
 	@echo "make                 build $(BIN) and the dataset generator $(GEN)"
 	@echo "make check           build and run every test suite"
 	@echo "make check-sanitize  the test suite under AddressSanitizer + UBSan"
+	@echo "make fuzz            build the libFuzzer harnesses, run each FUZZ_SECONDS"
 	@echo "make demo            generate a demo CA and run the whole pipeline on it"
 	@echo "make install         install to \$$DESTDIR\$$PREFIX (default /usr/local)"
 	@echo "make clean           remove build outputs"
@@ -105,6 +107,35 @@ check-sanitize: deps
 	  $(MAKE) --no-print-directory BUILD=build-san CFLAGS="-O1 -g" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check
 
+# `make fuzz FUZZ_SECONDS=N`: builds every fuzz/fuzz_*.c harness with clang,
+# libFuzzer, ASan and UBSan into FUZZ_BUILD and runs each, one after the
+# other, for N seconds. The seeds under tests/fuzz/<harness>/ are copied into
+# a working corpus under FUZZ_BUILD; crashes are written there too.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD ?= build-fuzz
+FUZZ_CC ?= clang
+FUZZ_PKGS := clang libclang-rt-14-dev
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_HARNESSES := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_ARGS ?= -print_final_stats=1 -rss_limit_mb=2048 -timeout=20 -max_len=65536
+fuzz:
+	@$(MAKE) --no-print-directory DEB_PKGS="$(FUZZ_PKGS)" deps
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) CFLAGS="-O1 -g" \
+	  SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(FUZZ_HARNESSES:%=$(FUZZ_BUILD)/fuzz/%)
+	@set -e; for h in $(FUZZ_HARNESSES); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$h $(FUZZ_BUILD)/crashes/$$h; \
+	  echo "== $$h ($(FUZZ_SECONDS) s)"; \
+	  ASAN_OPTIONS=detect_leaks=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	  $(FUZZ_BUILD)/fuzz/$$h $(FUZZ_ARGS) -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=$(FUZZ_BUILD)/crashes/$$h/ \
+	    $(FUZZ_BUILD)/corpus/$$h tests/fuzz/$$h; \
+	done
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/fuzzutil.o $(BUILD)/libcaaudit.a
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 DEMO_DIR ?= demo
 DEMO_CERTS ?= 20000
 demo: deps
@@ -139,4 +170,4 @@ install: all
 	install -m 644 rules/* $(DESTDIR)$(PREFIX)/share/ca-audit/rules/
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
