@@ -20,7 +20,7 @@ static void help(void)
 	       "       ca-audit rules show ID\n"
 	       "       ca-audit rules lint FILE...\n"
 	       "\n"
-	       "Checklists are YAML files (DESIGN §7), one per regulation. An id such as\n"
+	       "Checklists are YAML files, one per regulation (README: Checklists). An id such as\n"
 	       "miit-2022 is looked up as miit-2022.yaml in: rules/ beside the\n"
 	       "configuration file, $CA_AUDIT_RULES, the source tree's rules/, and the\n"
 	       "installed rules directory.\n"
@@ -33,7 +33,7 @@ static void help(void)
 	       "examples:\n"
 	       "  ca-audit rules list\n"
 	       "  ca-audit rules show miit-2022\n"
-	       "  ca-audit rules lint rules/*.yaml\n");
+	       "  ca-audit rules lint rules/miit-2022.yaml my-checklist.yaml\n");
 }
 
 /* The configuration when there is one; rules work without. */
