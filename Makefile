@@ -65,7 +65,12 @@ $(BUILD)/store_schema.h: audit/store_schema.sql
 	@{ echo "/* generated from $< by make */"; echo "#define STORE_SCHEMA_SQL \\"; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^\(.*\)$$/\t"\1\\n" \\/' $<; echo '	""'; } > $@
 
-$(BUILD)/%.o: %.c $(HDRS)
+# Objects are rebuilt when the flags change (another PREFIX, sanitizers).
+$(BUILD)/cflags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(ALL_CFLAGS)' | cmp -s - $@ || echo '$(ALL_CFLAGS)' > $@
+
+$(BUILD)/%.o: %.c $(HDRS) $(BUILD)/cflags
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
