@@ -72,6 +72,7 @@ struct engine {
 	char as_of_end[20];             /* UTC end of the as-of day */
 	long rev_h, crl_h, max_days;
 	char refused[300];              /* what the authorizer refused last */
+	unsigned made;                  /* MAT_ bits: TEMP tables materialised */
 };
 
 /* One item being evaluated. */
@@ -194,6 +195,63 @@ static int bind_params(struct engine *g, struct item_run *x, sqlite3_stmt *st)
 	return 0;
 }
 
+/* ---- materialised views ---- */
+
+/* The views items scan, made TEMP tables once per run: an unqualified name
+ * in checklist SQL finds the temp schema first. */
+static const struct {
+	const char *name, *sql;
+} mat[] = {
+	{"issuance", "CREATE TEMP TABLE issuance AS SELECT * FROM main.issuance"},
+	{"app_flow", "CREATE TEMP TABLE app_flow AS SELECT * FROM temp.app_flow_def"},
+	{"revocation", "CREATE TEMP TABLE revocation AS SELECT * FROM temp.revocation_def"},
+};
+
+static int ident_char(char c)
+{
+	return c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z') || (unsigned char)c >= 0x80;
+}
+
+/* Whether sql names the identifier name (a word, in any case). */
+static int names(const char *sql, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = strcasestr(sql, name); p; p = strcasestr(p + 1, name))
+		if ((p == sql || !ident_char(p[-1])) && !ident_char(p[n]))
+			return 1;
+	return 0;
+}
+
+/* Materialises each view sql names, the first time it is named in the run;
+ * returns 0, or 1 with the item failed. */
+static int materialise(struct engine *g, struct item_run *x, const char *sql)
+{
+	for (unsigned i = 0; i < sizeof mat / sizeof mat[0]; i++) {
+		if ((g->made & 1u << i) || !names(sql, mat[i].name))
+			continue;
+		if (sqlite3_exec(g->db, mat[i].sql, NULL, NULL, NULL) != SQLITE_OK)
+			return item_fail(x, "unable to materialise '%s': %s", mat[i].name,
+					 sqlite3_errmsg(g->db));
+		g->made |= 1u << i;
+	}
+	return 0;
+}
+
+/* Drops what materialise() made, so the connection sees the views again. */
+static void unmaterialise(struct engine *g)
+{
+	char sql[80];
+
+	for (unsigned i = 0; i < sizeof mat / sizeof mat[0]; i++)
+		if (g->made & 1u << i) {
+			snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS temp.%s", mat[i].name);
+			sqlite3_exec(g->db, sql, NULL, NULL, NULL);
+		}
+	g->made = 0;
+}
+
 /* Prepares checklist SQL under the authorizer and binds the parameters;
  * returns 0, or 1 with the item failed. */
 static int prepare_ro(struct engine *g, struct item_run *x, const char *sql,
@@ -204,6 +262,8 @@ static int prepare_ro(struct engine *g, struct item_run *x, const char *sql,
 
 	*out = NULL;
 	g->refused[0] = '\0';
+	if (materialise(g, x, sql))
+		return 1;
 	sqlite3_set_authorizer(g->db, authorize, g);
 	rc = sqlite3_prepare_v2(g->db, sql, -1, out, &tail);
 	sqlite3_set_authorizer(g->db, NULL, NULL);
@@ -896,6 +956,7 @@ int engine_run(struct store *st, struct checklist *const *lists, size_t n,
 	}
 	rc = store_commit(st, e);
 out:
+	unmaterialise(&g);
 	for (int i = 0; i < W_COUNT_; i++)
 		sqlite3_finalize(g.w[i]);
 	findings_waivers_free(g.waivers);

@@ -12,7 +12,8 @@
 #include "store_schema.h"
 
 enum {
-	ST_CERT, ST_EVENT, ST_APP, ST_REJECT, ST_SRC_GET, ST_SRC_PUT, ST_CRL, ST_CRL_ENTRY, ST_COUNT_
+	ST_CERT, ST_EVENT, ST_APP, ST_REJECT, ST_SRC_GET, ST_SRC_PUT, ST_CRL, ST_CRL_ENTRY,
+	ST_CRL_FIRST, ST_CRL_LATER, ST_COUNT_
 };
 
 static const char *const stmt_sql[ST_COUNT_] = {
@@ -45,6 +46,9 @@ static const char *const stmt_sql[ST_COUNT_] = {
 		   " VALUES(?,?,?,?,?)",
 	[ST_CRL_ENTRY] = "INSERT OR IGNORE INTO crl_entry(issuer, serial, revoked_at, reason,"
 			 " crl_this_update) VALUES(?,?,?,?,?)",
+	[ST_CRL_FIRST] = "SELECT min(crl_this_update) FROM crl_entry WHERE issuer = ? AND serial = ?",
+	[ST_CRL_LATER] = "DELETE FROM crl_entry WHERE issuer = ? AND serial = ?"
+			 " AND crl_this_update > ?",
 };
 
 struct store {
@@ -131,7 +135,11 @@ int store_open(const char *path, int readonly, struct store **out, struct err *e
 	if (!readonly && exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 			      " PRAGMA foreign_keys=OFF;", e))
 		goto fail;
-	if (exec(s, "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;", e))
+	/* temp tables (the engine's materialised views, sorts) go to a file
+	 * through a bounded cache: a million rows in memory would pass the
+	 * 256 MB peak the tool keeps to */
+	if (exec(s, "PRAGMA cache_size=-65536; PRAGMA temp_store=FILE;"
+		    " PRAGMA temp.cache_size=-32768;", e))
 		goto fail;
 	if (schema_version(s, &version, e))
 		goto fail;
@@ -327,15 +335,51 @@ int store_put_crl(struct store *s, const char *issuer, const char *this_update,
 	return step_insert(s, st, added, e, "unable to store a CRL");
 }
 
+/* Whether a listing of (issuer, serial) in the CRL of crl_this_update is
+ * the earliest one known: 1, having dropped any later one; 0 when an earlier
+ * or equal listing is stored already; -1 on error. Only the first listing is
+ * kept because that is all a revocation check asks (when was it first
+ * published), and daily cumulative CRLs would otherwise make the table grow
+ * with the square of the revocations. */
+static int crl_first_listing(struct store *s, const char *issuer, const char *serial,
+			     const char *crl_this_update, struct err *e)
+{
+	sqlite3_stmt *q = stmt(s, ST_CRL_FIRST, e), *d;
+	const char *const v[] = {issuer, serial, crl_this_update};
+	const unsigned char *t;
+	int rc, later;
+
+	if (!q)
+		return -1;
+	bind_texts(q, 1, v, 2);
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		sqlite3_reset(q);
+		return db_error(s, e, "unable to read the CRL entries");
+	}
+	t = sqlite3_column_text(q, 0);
+	later = t && crl_this_update && strcmp((const char *)t, crl_this_update) > 0;
+	rc = !t || later;
+	sqlite3_reset(q);
+	if (!later)
+		return rc;
+	if (!(d = stmt(s, ST_CRL_LATER, e)))
+		return -1;
+	bind_texts(d, 1, v, 3);
+	return step_insert(s, d, NULL, e, "unable to replace a CRL entry") ? -1 : 1;
+}
+
 int store_put_crl_entry(struct store *s, const char *issuer, const char *serial,
 			const char *revoked_at, const char *reason,
 			const char *crl_this_update, struct err *e)
 {
 	sqlite3_stmt *st = stmt(s, ST_CRL_ENTRY, e);
 	const char *const v[] = {issuer, serial, revoked_at, reason, crl_this_update};
+	int first;
 
-	if (!st)
+	if (!st || (first = crl_first_listing(s, issuer, serial, crl_this_update, e)) < 0)
 		return -1;
+	if (!first)
+		return 0;
 	bind_texts(st, 1, v, 5);
 	return step_insert(s, st, NULL, e, "unable to store a CRL entry");
 }
@@ -412,13 +456,33 @@ int store_forget_source(struct store *s, const char *source, struct err *e)
 	return 0;
 }
 
-/* The lookup indexes of store_schema.sql that a bulk load defers; keep in
- * step with it. */
-static const char *const bulk_indexes[][2] = {
-	{"event_app", "CREATE INDEX IF NOT EXISTS event_app ON event(app, kind, at)"},
-	{"event_serial", "CREATE INDEX IF NOT EXISTS event_serial ON event(serial, kind, at)"},
-	{"event_kind", "CREATE INDEX IF NOT EXISTS event_kind ON event(kind, at)"},
+/* The lookup indexes of store_schema.sql that a bulk load defers while
+ * their table is empty (nothing reads them during an ingest); keep in step
+ * with it. */
+static const char *const bulk_indexes[][3] = {
+	{"event", "event_app", "CREATE INDEX IF NOT EXISTS event_app ON event(app, kind, at)"},
+	{"event", "event_serial",
+	 "CREATE INDEX IF NOT EXISTS event_serial ON event(serial, kind, at)"},
+	{"event", "event_kind", "CREATE INDEX IF NOT EXISTS event_kind ON event(kind, at)"},
+	{"certificate", "certificate_serial",
+	 "CREATE INDEX IF NOT EXISTS certificate_serial ON certificate(serial)"},
 };
+
+/* Whether table has no row: not a count(*), which reads a million-row
+ * table through to answer the nightly increment's first question. */
+static int table_empty(struct store *s, const char *table)
+{
+	char sql[128];
+	sqlite3_stmt *st;
+	int empty = 0;
+
+	snprintf(sql, sizeof sql, "SELECT 1 FROM \"%s\" LIMIT 1", table);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	empty = sqlite3_step(st) == SQLITE_DONE;
+	sqlite3_finalize(st);
+	return empty;
+}
 
 int store_bulk_begin(struct store *s, struct err *e)
 {
@@ -426,10 +490,10 @@ int store_bulk_begin(struct store *s, struct err *e)
 
 	if (exec(s, "PRAGMA wal_autocheckpoint=16384", e))
 		return -1;
-	if (store_count(s, "event") != 0)
-		return 0;
 	for (size_t i = 0; i < sizeof bulk_indexes / sizeof *bulk_indexes; i++) {
-		snprintf(sql, sizeof sql, "DROP INDEX IF EXISTS %s", bulk_indexes[i][0]);
+		if (!table_empty(s, bulk_indexes[i][0]))
+			continue;
+		snprintf(sql, sizeof sql, "DROP INDEX IF EXISTS %s", bulk_indexes[i][1]);
 		if (exec(s, sql, e))
 			return -1;
 	}
@@ -439,7 +503,7 @@ int store_bulk_begin(struct store *s, struct err *e)
 int store_bulk_end(struct store *s, struct err *e)
 {
 	for (size_t i = 0; i < sizeof bulk_indexes / sizeof *bulk_indexes; i++)
-		if (exec(s, bulk_indexes[i][1], e))
+		if (exec(s, bulk_indexes[i][2], e))
 			return -1;
 	return exec(s, "PRAGMA wal_autocheckpoint=1000", e);
 }
