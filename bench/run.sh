@@ -86,16 +86,18 @@ DB=$WORK/ca-audit.db
 RES=$WORK/results.txt
 : > "$RES"
 
-# step NAME CMD...: runs CMD, records wall seconds and peak RSS.
+# step NAME CMD...: runs CMD, records wall seconds, CPU seconds (user +
+# system: the machine is shared, so wall time alone says little) and peak RSS.
 step() {
 	name=$1; shift
-	/usr/bin/time -f "%e %M" -o "$WORK/time.out" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || {
+	/usr/bin/time -f "%e %M %U %S" -o "$WORK/time.out" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || {
 		rc=$?
 		# check exits 2 when it finds violations: that is a result
 		[ $rc = 2 ] || { echo "bench: step $name failed ($rc):" >&2; tail -5 "$WORK/$name.err" >&2; exit 1; }
 	}
 	set -- $(tail -1 "$WORK/time.out")
-	printf '%-26s %9.2f s %8d MB\n' "$name" "$1" $(( $2 / 1024 )) | tee -a "$RES"
+	printf '%-26s %9.2f s wall %9.2f s cpu %6d MB\n' "$name" "$1" \
+		"$(awk -v u="$3" -v s="$4" 'BEGIN{print u+s}')" $(( $2 / 1024 )) | tee -a "$RES"
 	LAST=$1
 }
 # word-split on purpose: the work directory must not contain spaces
