@@ -5,6 +5,7 @@
  * Global options come before the subcommand (ca-audit -c x.yaml check ...);
  * each subcommand parses its own options and prints its own --help.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,19 @@ static int parse_globals(struct cli *c, int argc, char **argv, int *code, struct
 	return i;
 }
 
+/* Flushes stdout; 1 with e set when anything written to it was lost. */
+static int stdout_failed(struct err *e)
+{
+	int failed;
+
+	errno = 0;
+	failed = fflush(stdout) != 0 || ferror(stdout);
+	if (failed)
+		err_set(e, CA_EIO, "", 0, 0, "unable to write standard output: %s",
+			strerror(errno ? errno : EIO));
+	return failed;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c = {0};
@@ -165,7 +179,7 @@ int main(int argc, char **argv)
 				name = argv[0];
 			} else {
 				usage(stdout);
-				return CA_EXIT_OK;
+				goto done;
 			}
 		}
 		for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
@@ -177,6 +191,12 @@ int main(int argc, char **argv)
 		else
 			code = cmd->fn(&c, argc - at, argv + at, &e);
 	}
+done:
+	/* stdout carries what was asked for (a listing, the paths written): when
+	 * it could not be written — a full disk, a closed pipe — the run failed,
+	 * whatever the command thought */
+	if (code != CA_EXIT_ERROR && code != CA_EXIT_USAGE && stdout_failed(&e))
+		code = CA_EXIT_ERROR;
 	/* a subcommand that failed on a bad option value reports a usage error */
 	if (code == CA_EXIT_ERROR && e.kind == CA_EUSAGE)
 		code = CA_EXIT_USAGE;

@@ -27,6 +27,10 @@
 #include "pathglob.h"
 #include "timeutil.h"
 
+/* CSV_STRICT_FINI: a quoted field still open at the end of the file is an
+ * error, not a field that silently swallowed every line after its quote. */
+#define CSV_OPTIONS (CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL)
+
 /* One export being read. */
 struct csv_job {
 	struct ingest_ctx *ctx;
@@ -237,7 +241,7 @@ static int feed_line(struct csv_job *job, struct csv_parser *p, iconv_t cd, long
 		strlist_free(&job->row);
 		job->row_line = 0;
 		csv_free(p);
-		csv_init(p, CSV_STRICT | CSV_APPEND_NULL);
+		csv_init(p, CSV_OPTIONS);
 		csv_set_delim(p, (unsigned char)job->map->delimiter);
 		return ingest_reject(job->ctx, job->f, at, job->e, "malformed CSV: %s", why);
 	}
@@ -253,7 +257,7 @@ static int read_stream(struct csv_job *job, FILE *fp, iconv_t cd)
 	long lineno = 0;
 	int rc = 0;
 
-	if (csv_init(&p, CSV_STRICT | CSV_APPEND_NULL))
+	if (csv_init(&p, CSV_OPTIONS))
 		return err_set(job->e, CA_EINTERNAL, job->f->source, 0, 0, "out of memory");
 	csv_set_delim(&p, (unsigned char)job->map->delimiter);
 	while (!rc && (got = getline(&buf, &cap, fp)) >= 0) {
@@ -266,10 +270,19 @@ static int read_stream(struct csv_job *job, FILE *fp, iconv_t cd)
 	if (!rc && ferror(fp))
 		rc = err_set(job->e, CA_EIO, job->f->source, (int)lineno + 1, 0,
 			     "unable to read: %s", strerror(errno));
-	if (!rc && csv_fini(&p, on_field, on_row, job))
-		rc = ingest_reject(job->ctx, job->f, job->row_line, job->e,
-				   "malformed CSV: a quoted field is not closed at the end of "
-				   "the file");
+	if (!rc && csv_fini(&p, on_field, on_row, job)) {
+		/* say which lines went into the rejected record, so that none is
+		 * lost without a word */
+		if (job->row_line && job->row_line < lineno)
+			rc = ingest_reject(job->ctx, job->f, job->row_line, job->e,
+					   "malformed CSV: a quoted field is not closed at the end "
+					   "of the file (lines %ld-%ld rejected as one record)",
+					   job->row_line, lineno);
+		else
+			rc = ingest_reject(job->ctx, job->f, job->row_line, job->e,
+					   "malformed CSV: a quoted field is not closed at the end "
+					   "of the file");
+	}
 	if (!rc)
 		rc = job->rc;
 	if (!rc && !job->header.n)
