@@ -140,7 +140,10 @@ NF=$(q "SELECT count(*) FROM finding WHERE run = (SELECT max(id) FROM run)")
 step report_xlsx $CA -c "$WORK/full.yaml" report self-inspection --format xlsx -o "$WORK/reports"
 step report_pdf $CA -c "$WORK/full.yaml" report self-inspection --format pdf -o "$WORK/reports"
 
-for f in "$INCDS"/logs/*.jsonl; do ln -s "$f" "$WORK/logs/"; done
+# the increment's logs may share a month's name with the dataset's (events of
+# late-2025 applications run into January): linked under a name of their own
+# that the configuration's logs/ra-*.jsonl still matches
+for f in "$INCDS"/logs/*.jsonl; do ln -s "$f" "$WORK/logs/ra-inc-$(basename "$f" | sed 's/^ra-//')"; done
 NIGHT="$BIN --no-progress --db $DB --as-of $NIGHT_ASOF"
 C0=$CERTS E0=$EVENTS A0=$APPS
 step nightly_ingest $NIGHT -c "$WORK/nightly.yaml" ingest
