@@ -8,7 +8,9 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +240,137 @@ void ingest_count(struct ingest_ctx *ctx, struct ingest_file *f, int added)
 		ctx->added++;
 	}
 	progress_update((uint64_t)ctx->records);
+}
+
+/* ---- the parse worker ---- */
+
+/* Items travel in batches, so that the two threads meet on the lock once per
+ * PIPE_BATCH records rather than once per record; PIPE_SLOTS batches bound
+ * what is in flight (and so the memory) when the writer is the slower. */
+#define PIPE_BATCH 64
+#define PIPE_SLOTS 16
+
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t can_put, can_take;
+	void *slot[PIPE_SLOTS][PIPE_BATCH];
+	size_t len[PIPE_SLOTS];
+	size_t head, count;
+	int done;            /* the producer has returned NULL */
+	atomic_int stop;     /* the consumer gave up: produce no more */
+	ingest_produce_fn produce;
+	void *parg;
+	ingest_drop_fn drop;
+};
+
+static void *pipe_worker(void *arg)
+{
+	struct pipe *p = arg;
+	void *local[PIPE_BATCH];
+
+	for (;;) {
+		size_t n = 0;
+		int end = 0;
+
+		while (n < PIPE_BATCH && !atomic_load(&p->stop)) {
+			if (!(local[n] = p->produce(p->parg))) {
+				end = 1;
+				break;
+			}
+			n++;
+		}
+		pthread_mutex_lock(&p->mu);
+		while (p->count == PIPE_SLOTS && !atomic_load(&p->stop))
+			pthread_cond_wait(&p->can_put, &p->mu);
+		if (atomic_load(&p->stop)) {
+			pthread_mutex_unlock(&p->mu);
+			for (size_t i = 0; i < n; i++)
+				p->drop(local[i]);
+			return NULL;
+		}
+		if (n) {
+			size_t at = (p->head + p->count) % PIPE_SLOTS;
+			memcpy(p->slot[at], local, n * sizeof *local);
+			p->len[at] = n;
+			p->count++;
+		}
+		p->done = end;
+		pthread_cond_signal(&p->can_take);
+		pthread_mutex_unlock(&p->mu);
+		if (end)
+			return NULL;
+	}
+}
+
+/* Without a thread: produce and consume in turn. */
+static int pipe_inline(struct pipe *p, ingest_consume_fn consume, void *carg, struct err *e)
+{
+	void *item;
+
+	while ((item = p->produce(p->parg)) != NULL)
+		if (consume(item, carg, e))
+			return -1;
+	return 0;
+}
+
+int ingest_pipe_run(ingest_produce_fn produce, void *parg, ingest_consume_fn consume,
+		    void *carg, ingest_drop_fn drop, struct err *e)
+{
+	struct pipe *p = calloc(1, sizeof *p);
+	void *local[PIPE_BATCH];
+	pthread_t tid;
+	int rc = 0;
+
+	if (!p)
+		return err_set(e, CA_EINTERNAL, NULL, 0, 0, "out of memory");
+	p->produce = produce;
+	p->parg = parg;
+	p->drop = drop;
+	atomic_init(&p->stop, 0);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->can_put, NULL);
+	pthread_cond_init(&p->can_take, NULL);
+	if (pthread_create(&tid, NULL, pipe_worker, p)) {
+		rc = pipe_inline(p, consume, carg, e);
+		goto out;
+	}
+	while (!rc) {
+		size_t n, i = 0;
+
+		pthread_mutex_lock(&p->mu);
+		while (!p->count && !p->done)
+			pthread_cond_wait(&p->can_take, &p->mu);
+		if (!p->count) {
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		n = p->len[p->head];
+		memcpy(local, p->slot[p->head], n * sizeof *local);
+		p->head = (p->head + 1) % PIPE_SLOTS;
+		p->count--;
+		pthread_cond_signal(&p->can_put);
+		pthread_mutex_unlock(&p->mu);
+		while (i < n && !rc)
+			rc = consume(local[i++], carg, e);
+		while (i < n)
+			drop(local[i++]);
+	}
+	if (rc) {
+		pthread_mutex_lock(&p->mu);
+		atomic_store(&p->stop, 1);
+		pthread_cond_signal(&p->can_put);
+		pthread_mutex_unlock(&p->mu);
+	}
+	pthread_join(tid, NULL);
+	for (; p->count; p->count--, p->head = (p->head + 1) % PIPE_SLOTS)
+		for (size_t i = 0; i < p->len[p->head]; i++)
+			drop(p->slot[p->head][i]);
+out:
+	pthread_cond_destroy(&p->can_take);
+	pthread_cond_destroy(&p->can_put);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+	return rc ? -1 : 0;
 }
 
 static int unsupported(const struct ingest_ctx *ctx, const struct source_cfg *src,

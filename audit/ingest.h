@@ -84,6 +84,23 @@ int ingest_reject(struct ingest_ctx *ctx, struct ingest_file *f, long line,
 /* Counts a record read and, when added, stored. */
 void ingest_count(struct ingest_ctx *ctx, struct ingest_file *f, int added);
 
+/* An ordered producer/consumer pair, so that a source parses its next
+ * records in a second thread while this one stores the last ones in SQLite
+ * (the store has one writer). produce runs in the worker thread: it returns
+ * the next item (owned by the pipe) or NULL at the end, and must not touch
+ * the store, the context's counters or the log. consume runs in the calling
+ * thread, in production order, and takes each item's ownership; when it
+ * returns -1 (a store failure, a reject under --strict) the run stops: the
+ * worker is told to stop, the items still queued are given to drop, and
+ * ingest_pipe_run returns -1 with e as consume left it. At most a bounded
+ * number of items are in flight. When no thread can be started, the two
+ * alternate in the calling thread. */
+typedef void *(*ingest_produce_fn)(void *parg);
+typedef int (*ingest_consume_fn)(void *item, void *carg, struct err *e);
+typedef void (*ingest_drop_fn)(void *item);
+int ingest_pipe_run(ingest_produce_fn produce, void *parg, ingest_consume_fn consume,
+		    void *carg, ingest_drop_fn drop, struct err *e);
+
 /* The source modules. Each ingests every file of one configured source. */
 int src_openssl_index(struct ingest_ctx *ctx, const struct source_cfg *src, struct err *e);
 int src_pem(struct ingest_ctx *ctx, const struct source_cfg *src, struct err *e);

@@ -390,42 +390,6 @@ static int read_event(struct line *l)
 	return !strcmp(l->kind->name, "apply") ? get_application(l) : 0;
 }
 
-/* Parses one non-blank line and stores it or rejects it. -1 only for what
- * stops the file: a store failure, or a reject under --strict. */
-static int ingest_line(struct ingest_ctx *ctx, struct ingest_file *f, long lineno,
-		       const char *text, size_t len, struct err *e)
-{
-	struct line l = {0};
-	json_error_t je;
-	int added = 0, rc = 0;
-
-	l.obj = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
-	if (!l.obj)
-		return ingest_reject(ctx, f, lineno, e, "invalid JSON at column %d: %s",
-				     je.column, je.text);
-	if (!json_is_object(l.obj))
-		rc = bad(&l, "expected a JSON object, found %s", json_kind(l.obj));
-	else
-		rc = read_event(&l);
-	if (rc) {
-		rc = ingest_reject(ctx, f, lineno, e, "%s", l.reason);
-		goto out;
-	}
-	set_str(&l.ev.source, f->source);
-	l.ev.line = lineno;
-	if (store_put_event(ctx->st, &l.ev, &added, e) ||
-	    (l.app.app && store_put_application(ctx->st, &l.app, NULL, e))) {
-		rc = -1;
-		goto out;
-	}
-	ingest_count(ctx, f, added);
-out:
-	json_decref(l.obj);
-	event_rec_clear(&l.ev);
-	app_rec_clear(&l.app);
-	return rc;
-}
-
 static int blank(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -443,51 +407,187 @@ static int complete_json(const char *s, size_t n)
 	return v != NULL;
 }
 
+/* The log being read: the worker thread (ingest_pipe_run) reads, parses and
+ * validates its lines into jl_items; this thread stores them in order. */
+struct jl_job {
+	struct ingest_ctx *ctx;
+	struct ingest_file *f;
+	FILE *fp;
+	char *buf;        /* getline's */
+	size_t cap;
+	long lineno;
+	int64_t pos;
+	int finished;     /* the worker gave its last item */
+	int oom;          /* ... because it could not allocate the next */
+};
+
+/* What one line gave. Every line read makes an item, blank ones too, so
+ * that this thread can advance f->consumed and f->lines in step. */
+struct jl_item {
+	enum { JL_EVENT, JL_BLANK, JL_REJECT, JL_INCOMPLETE, JL_IOERR } kind;
+	long lineno;
+	int64_t pos;          /* bytes consumed after this line */
+	struct event_rec ev;  /* JL_EVENT */
+	struct app_rec app;   /* JL_EVENT of kind apply */
+	char *reason;         /* JL_REJECT; strerror for JL_IOERR */
+};
+
+/* Parses one non-blank line into it: an event, or the reason to reject it
+ * cut where ingest_reject would cut it. 0, or -1 out of memory. */
+static int parse_line(struct jl_job *job, const char *text, size_t len, struct jl_item *it)
+{
+	struct line l = {0};
+	json_error_t je;
+	char reason[1024];
+	int rc;
+
+	l.obj = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+	if (!l.obj) {
+		snprintf(reason, sizeof reason, "invalid JSON at column %d: %s", je.column,
+			 je.text);
+		it->kind = JL_REJECT;
+		return (it->reason = strdup(reason)) ? 0 : -1;
+	}
+	if (!json_is_object(l.obj))
+		rc = bad(&l, "expected a JSON object, found %s", json_kind(l.obj));
+	else
+		rc = read_event(&l);
+	json_decref(l.obj);
+	if (rc) {
+		event_rec_clear(&l.ev);
+		app_rec_clear(&l.app);
+		it->kind = JL_REJECT;
+		return (it->reason = strdup(l.reason)) ? 0 : -1;
+	}
+	set_str(&l.ev.source, job->f->source);
+	l.ev.line = it->lineno;
+	it->kind = JL_EVENT;
+	it->ev = l.ev;
+	it->app = l.app;
+	return 0;
+}
+
+static void jl_drop(void *item)
+{
+	struct jl_item *it = item;
+
+	event_rec_clear(&it->ev);
+	app_rec_clear(&it->app);
+	free(it->reason);
+	free(it);
+}
+
+/* The worker: the next line's item, NULL after the last. */
+static void *jl_next(void *arg)
+{
+	struct jl_job *job = arg;
+	struct jl_item *it;
+	ssize_t got;
+	size_t len;
+	char *text;
+
+	if (job->finished)
+		return NULL;
+	if (!(it = calloc(1, sizeof *it))) {
+		job->finished = job->oom = 1;
+		return NULL;
+	}
+	errno = 0;
+	if ((got = getline(&job->buf, &job->cap, job->fp)) < 0) {
+		job->finished = 1;
+		if (!ferror(job->fp)) {
+			free(it);
+			return NULL;
+		}
+		it->kind = JL_IOERR;
+		it->lineno = job->lineno;
+		if (!(it->reason = strdup(strerror(errno)))) {
+			free(it);
+			job->oom = 1;
+			return NULL;
+		}
+		return it;
+	}
+	len = (size_t)got;
+	text = job->buf;
+	it->lineno = ++job->lineno;
+	/* A last line with no newline may still be being written: if it is
+	 * not yet a JSON object, leave it for the next ingest. */
+	if (text[len - 1] != '\n' && !blank(text, len) && !complete_json(text, len)) {
+		it->kind = JL_INCOMPLETE;
+		job->finished = 1;
+		return it;
+	}
+	job->pos += got;
+	it->pos = job->pos;
+	/* a byte order mark, as Windows editors write */
+	if (it->lineno == 1 && len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
+		text += 3;
+		len -= 3;
+	}
+	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		len--;
+	it->kind = JL_BLANK;
+	if (!blank(text, len) && parse_line(job, text, len, it)) {
+		jl_drop(it);
+		job->finished = job->oom = 1;
+		return NULL;
+	}
+	return it;
+}
+
+/* This thread: stores or rejects one line. -1 only for what stops the
+ * file: a store failure, a read error, or a reject under --strict. */
+static int jl_consume(void *item, void *arg, struct err *e)
+{
+	struct jl_item *it = item;
+	struct jl_job *job = arg;
+	struct ingest_file *f = job->f;
+	int added = 0, rc = 0;
+
+	switch (it->kind) {
+	case JL_INCOMPLETE:
+		warnf("%s:%ld: the last line is incomplete (no newline, not yet valid"
+		      " JSON); it will be read when it is complete", f->source, it->lineno);
+		break;
+	case JL_IOERR:
+		rc = err_set(e, CA_EIO, f->source, (int)it->lineno + 1, 0, "unable to read: %s",
+			     it->reason);
+		break;
+	default:
+		f->consumed = it->pos;
+		f->lines = it->lineno;
+		if (it->kind == JL_REJECT) {
+			rc = ingest_reject(job->ctx, f, it->lineno, e, "%s", it->reason);
+		} else if (it->kind == JL_EVENT) {
+			if (store_put_event(job->ctx->st, &it->ev, &added, e) ||
+			    (it->app.app && store_put_application(job->ctx->st, &it->app, NULL, e)))
+				rc = -1;
+			else
+				ingest_count(job->ctx, f, added);
+		}
+	}
+	jl_drop(it);
+	return rc;
+}
+
 static int ingest_stream(struct ingest_ctx *ctx, struct ingest_file *f, FILE *fp,
 			 struct err *e)
 {
-	char *buf = NULL, *text;
-	size_t cap = 0;
-	ssize_t got;
-	long lineno = (long)f->start_line;
-	int64_t pos = f->offset;
-	int rc = 0;
+	struct jl_job job = {.ctx = ctx, .f = f, .fp = fp, .lineno = (long)f->start_line,
+			     .pos = f->offset};
+	int rc;
 
 	errno = 0;
-	f->consumed = pos;
-	f->lines = lineno;
-	if (pos && fseeko(fp, (off_t)pos, SEEK_SET))
+	f->consumed = job.pos;
+	f->lines = job.lineno;
+	if (job.pos && fseeko(fp, (off_t)job.pos, SEEK_SET))
 		return err_set(e, CA_EIO, f->source, 0, 0, "unable to seek to byte %lld: %s",
-			       (long long)pos, strerror(errno));
-	while (!rc && (got = getline(&buf, &cap, fp)) >= 0) {
-		size_t len = (size_t)got;
-
-		lineno++;
-		text = buf;
-		/* A last line with no newline may still be being written: if it is
-		 * not yet a JSON object, leave it for the next ingest. */
-		if (text[len - 1] != '\n' && !blank(text, len) && !complete_json(text, len)) {
-			warnf("%s:%ld: the last line is incomplete (no newline, not yet valid"
-			      " JSON); it will be read when it is complete", f->source, lineno);
-			break;
-		}
-		pos += got;
-		f->consumed = pos;
-		f->lines = lineno;
-		/* a byte order mark, as Windows editors write */
-		if (lineno == 1 && len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
-			text += 3;
-			len -= 3;
-		}
-		while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-			len--;
-		if (!blank(text, len))
-			rc = ingest_line(ctx, f, lineno, text, len, e);
-	}
-	if (!rc && ferror(fp))
-		rc = err_set(e, CA_EIO, f->source, (int)lineno + 1, 0, "unable to read: %s",
-			     strerror(errno));
-	free(buf);
+			       (long long)job.pos, strerror(errno));
+	rc = ingest_pipe_run(jl_next, &job, jl_consume, &job, jl_drop, e);
+	if (!rc && job.oom)
+		rc = err_set(e, CA_EINTERNAL, f->source, 0, 0, "out of memory");
+	free(job.buf);
 	return rc;
 }
 

@@ -14,6 +14,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,17 +36,33 @@ static const char *const idx_reasons[][2] = {
 	{"keyTime", "keyCompromise"}, {"CAkeyTime", "cACompromise"},
 };
 
-/* One index line and where its certificates are. */
+/* The index being read: the worker thread (ingest_pipe_run) reads its
+ * lines and certificate files and decodes them into idx_items; this thread
+ * stores them in order. */
 struct idx_job {
 	struct ingest_ctx *ctx;
 	struct ingest_file *f;
 	const struct source_cfg *src;
 	const char *certs;  /* resolved directory */
+	FILE *fp;           /* the index, read by the worker */
+	char *buf;          /* getline's */
+	size_t cap;
+	int finished;       /* the worker gave its last item */
+	int oom;            /* ... because it could not allocate the next */
 	long line;
 	/* the first certificate found in a file */
 	unsigned char *der;
 	size_t der_len;
 	char bad[256];
+};
+
+/* What one index line gave. */
+struct idx_item {
+	enum { IDX_CERT, IDX_REJECT, IDX_FAIL } kind;
+	long line;
+	struct cert_rec r;  /* IDX_CERT */
+	char *reason;       /* IDX_REJECT */
+	struct err *err;    /* IDX_FAIL: what stops the file */
 };
 
 /* "YYMMDDHHMMSSZ" or "YYYYMMDDHHMMSSZ" as stored UTC text. */
@@ -178,62 +195,86 @@ static const char *idx_reason(const char *s)
 	return NULL;
 }
 
-#define REJECT(...) return ingest_reject(job->ctx, job->f, job->line, e, __VA_ARGS__)
+/* Out of memory: the file stops (idx_consume says why). */
+static int idx_oom(struct idx_item *it)
+{
+	it->kind = IDX_FAIL;
+	return -1;
+}
 
-/* Stores the certificate the line's file holds, with the line's status. */
-static int idx_store(struct idx_job *job, char **fld, const char *revoked_at,
-		     const char *reason, struct err *e)
+static int idx_reject(struct idx_item *it, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The reason is cut where ingest_reject would cut it. */
+static int idx_reject(struct idx_item *it, const char *fmt, ...)
+{
+	char reason[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	it->kind = IDX_REJECT;
+	if (!(it->reason = strdup(reason)))
+		return idx_oom(it);
+	return 0;
+}
+
+#define REJECT(...) return idx_reject(it, __VA_ARGS__)
+
+/* Decodes the certificate the line's file holds, with the line's status. */
+static int idx_cert(struct idx_job *job, char **fld, const char *revoked_at,
+		    const char *reason, struct idx_item *it)
 {
 	const struct config *cfg = job->ctx->cfg;
-	struct cert_rec r = {0};
+	struct cert_rec *r = &it->r;
 	struct err pe = {0};
 	char *name = NULL, subj[512];
 	const char *status = fld[0][0] == 'V' ? "valid" : fld[0][0] == 'R' ? "revoked" : "expired";
-	int rc, added = 0;
+	int rc;
 
 	rc = idx_load(job, fld[3], &name);
 	if (rc < 0)
-		return err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
+		return idx_oom(it);
 	if (rc == 1) {
 		idx_subject(fld[5], subj, sizeof subj);
 		REJECT("no certificate file for serial %s (%s): expected '%s/%s.pem' (or .der, .crt)",
 		       fld[3], subj, job->src->certs, fld[3]);
 	}
 	if (!job->der) {
-		rc = ingest_reject(job->ctx, job->f, job->line, e,
-				   "certificate file '%s' for serial %s: %s", name, fld[3],
-				   job->bad[0] ? job->bad : "no certificate in it");
+		rc = idx_reject(it, "certificate file '%s' for serial %s: %s", name, fld[3],
+				job->bad[0] ? job->bad : "no certificate in it");
 		free(name);
 		return rc;
 	}
-	rc = x509_read_der(job->der, job->der_len, cfg->identity, cfg->n_identity, &r, &pe);
+	rc = x509_read_der(job->der, job->der_len, cfg->identity, cfg->n_identity, r, &pe);
 	free(job->der);
 	job->der = NULL;
 	if (rc < 0) {
-		rc = ingest_reject(job->ctx, job->f, job->line, e,
-				   "certificate file '%s' for serial %s: %s", name, fld[3], pe.msg);
-	} else if (strcmp(r.serial, fld[3])) {
-		rc = ingest_reject(job->ctx, job->f, job->line, e,
-				   "certificate file '%s' has serial %s, the index says %s", name,
-				   r.serial, fld[3]);
+		cert_rec_clear(r);
+		rc = idx_reject(it, "certificate file '%s' for serial %s: %s", name, fld[3], pe.msg);
+	} else if (strcmp(r->serial, fld[3])) {
+		rc = idx_reject(it, "certificate file '%s' has serial %s, the index says %s", name,
+				r->serial, fld[3]);
+		cert_rec_clear(r);
 	} else {
-		r.status = strdup(status);
-		r.revoked_at = xstrdup(revoked_at);
-		r.revocation_reason = xstrdup(reason);
-		r.source = strdup(job->f->source);
-		if (!r.status || !r.source || (revoked_at && !r.revoked_at) ||
-		    (reason && !r.revocation_reason))
-			rc = err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
-		else if ((rc = store_put_certificate(job->ctx->st, &r, &added, e)) == 0)
-			ingest_count(job->ctx, job->f, added);
+		it->kind = IDX_CERT;
+		r->status = strdup(status);
+		r->revoked_at = xstrdup(revoked_at);
+		r->revocation_reason = xstrdup(reason);
+		r->source = strdup(job->f->source);
+		if (!r->status || !r->source || (revoked_at && !r->revoked_at) ||
+		    (reason && !r->revocation_reason)) {
+			cert_rec_clear(r);
+			rc = idx_oom(it);
+		}
 	}
-	cert_rec_clear(&r);
 	free(name);
 	return rc;
 }
 
-/* Checks one line's fields and stores its certificate. */
-static int idx_line(struct idx_job *job, char *text, struct err *e)
+/* Checks one line's fields and decodes its certificate. */
+static int idx_line(struct idx_job *job, char *text, struct idx_item *it)
 {
 	char *fld[IDX_FIELDS + 1], *p = text, *rev_reason = NULL;
 	char t[20], revoked_at[20];
@@ -280,41 +321,110 @@ static int idx_line(struct idx_job *job, char *text, struct err *e)
 		memmove(fld[3] + 1, fld[3], sl + 1);
 		fld[3][0] = '0';
 	}
-	return idx_store(job, fld, fld[0][0] == 'R' ? revoked_at : NULL, reason, e);
+	return idx_cert(job, fld, fld[0][0] == 'R' ? revoked_at : NULL, reason, it);
+}
+
+/* The worker: the next non-blank line's item, NULL after the last. */
+static void *idx_next(void *arg)
+{
+	struct idx_job *job = arg;
+	struct idx_item *it;
+	ssize_t n;
+	char *line;
+
+	if (job->finished)
+		return NULL;
+	do {
+		if ((n = getline(&job->buf, &job->cap, job->fp)) < 0) {
+			int errnum = errno;
+
+			job->finished = 1;
+			if (!ferror(job->fp))
+				return NULL;
+			if (!(it = calloc(1, sizeof *it)) || !(it->err = calloc(1, sizeof *it->err))) {
+				free(it);
+				job->oom = 1;
+				return NULL;
+			}
+			it->kind = IDX_FAIL;
+			err_set(it->err, CA_EIO, job->f->path, 0, 0, "unable to read '%s': %s",
+				job->f->path, strerror(errnum));
+			return it;
+		}
+		job->line++;
+		while (n && (job->buf[n - 1] == '\n' || job->buf[n - 1] == '\r'))
+			job->buf[--n] = '\0';
+	} while (!n);
+	if (!(it = calloc(1, sizeof *it))) {
+		job->finished = job->oom = 1;
+		return NULL;
+	}
+	it->line = job->line;
+	/* room for idx_line to pad an odd-length serial */
+	if (!(line = malloc((size_t)n + 2))) {
+		idx_oom(it);
+	} else {
+		memcpy(line, job->buf, (size_t)n + 1);
+		idx_line(job, line, it);
+		free(line);
+	}
+	if (it->kind == IDX_FAIL)
+		job->finished = 1;
+	return it;
+}
+
+static void idx_drop(void *item)
+{
+	struct idx_item *it = item;
+
+	cert_rec_clear(&it->r);
+	free(it->reason);
+	free(it->err);
+	free(it);
+}
+
+/* This thread: stores or rejects one line's item. */
+static int idx_consume(void *item, void *arg, struct err *e)
+{
+	struct idx_item *it = item;
+	struct idx_job *job = arg;
+	int rc = 0, added = 0;
+
+	switch (it->kind) {
+	case IDX_CERT:
+		if ((rc = store_put_certificate(job->ctx->st, &it->r, &added, e)) == 0)
+			ingest_count(job->ctx, job->f, added);
+		break;
+	case IDX_REJECT:
+		rc = ingest_reject(job->ctx, job->f, it->line, e, "%s", it->reason);
+		break;
+	case IDX_FAIL:
+		/* without err, the worker ran out of memory */
+		if (it->err)
+			*e = *it->err;
+		else
+			err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
+		rc = -1;
+		break;
+	}
+	idx_drop(it);
+	return rc;
 }
 
 static int idx_file(struct idx_job *job, const char *path, struct err *e)
 {
-	FILE *fp = fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int rc = 0;
+	int rc;
 
-	if (!fp)
+	if (!(job->fp = fopen(path, "r")))
 		return err_set(e, CA_EIO, path, 0, 0, "unable to open '%s': %s", path,
 			       strerror(errno));
-	while (rc == 0 && (n = getline(&buf, &cap, fp)) >= 0) {
-		char *line;
-		job->line++;
-		while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-			buf[--n] = '\0';
-		if (!n)
-			continue;
-		/* room for idx_line to pad an odd-length serial */
-		if (!(line = malloc((size_t)n + 2))) {
-			rc = err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
-			break;
-		}
-		memcpy(line, buf, (size_t)n + 1);
-		rc = idx_line(job, line, e);
-		free(line);
-	}
-	if (rc == 0 && ferror(fp))
-		rc = err_set(e, CA_EIO, path, 0, 0, "unable to read '%s': %s", path,
-			     strerror(errno));
-	free(buf);
-	fclose(fp);
+	rc = ingest_pipe_run(idx_next, job, idx_consume, job, idx_drop, e);
+	if (!rc && job->oom)
+		rc = err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
+	free(job->buf);
+	job->buf = NULL;
+	fclose(job->fp);
+	job->fp = NULL;
 	return rc;
 }
 

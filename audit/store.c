@@ -125,7 +125,10 @@ int store_open(const char *path, int readonly, struct store **out, struct err *e
 		free(s);
 		return err_set(e, CA_EINTERNAL, path, 0, 0, "out of memory");
 	}
-	flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	/* one thread uses a connection at a time (the ingest worker never touches
+	 * it): no per-call mutex */
+	flags = SQLITE_OPEN_NOMUTEX |
+		(readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
 		err_set(e, readonly ? CA_EINPUT : CA_EIO, path, 0, 0, "unable to open the store: %s",
 			s->db ? sqlite3_errmsg(s->db) : "out of memory");

@@ -1312,44 +1312,61 @@ void digest_sha256_hex(const unsigned char *buf, size_t len, char out[65])
 
 /* ---- splitting files ------------------------------------------------ */
 
-static int b64_value(unsigned char c)
+/* Base64 digit values; B64_SPACE for what isspace() accepts in the C
+ * locale, B64_PAD for '=', B64_BAD for the rest: one table look-up per
+ * character (a million certificates are a gigabyte of base64). */
+enum { B64_SPACE = 64, B64_PAD = 65, B64_BAD = 255 };
+
+static unsigned char b64_table[256];
+static pthread_once_t b64_once = PTHREAD_ONCE_INIT;
+
+static void b64_init(void)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
+	static const char digits[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	memset(b64_table, B64_BAD, sizeof b64_table);
+	for (int i = 0; i < 64; i++)
+		b64_table[(unsigned char)digits[i]] = (unsigned char)i;
+	for (const char *w = " \t\n\v\f\r"; *w; w++)
+		b64_table[(unsigned char)*w] = B64_SPACE;
+	b64_table['='] = B64_PAD;
 }
 
-/* Decodes base64 text (white space ignored, checked by the caller); -1 on
- * bad padding or a length that is not whole groups. */
-static int b64_decode(const unsigned char *s, size_t n, unsigned char *out, size_t *outlen)
+/* Decodes base64 text (white space ignored). Returns 0, -1 on bad padding
+ * or a length that is not whole groups, or -2 with *bad_at at the first
+ * character that is neither base64, '=' nor white space (which wins over a
+ * padding error before it). */
+static int b64_decode(const unsigned char *s, size_t n, unsigned char *out, size_t *outlen,
+		      size_t *bad_at)
 {
 	unsigned v = 0;
 	size_t o = 0, k = 0, pad = 0;
+	int rc = 0;
 
+	pthread_once(&b64_once, b64_init);
 	for (size_t i = 0; i < n; i++) {
-		int d;
-		if (isspace(s[i]))
-			continue;
-		if (s[i] == '=') {
+		unsigned d = b64_table[s[i]];
+
+		if (d < 64 && !pad && !rc) {
+			v = v << 6 | d;
+			if (++k % 4 == 0) {
+				out[o++] = (unsigned char)(v >> 16);
+				out[o++] = (unsigned char)(v >> 8);
+				out[o++] = (unsigned char)v;
+				v = 0;
+			}
+		} else if (d == B64_PAD) {
 			pad++;
 			k++;
-			continue;
-		}
-		if (pad || (d = b64_value(s[i])) < 0)
-			return -1;
-		v = v << 6 | (unsigned)d;
-		if (++k % 4 == 0) {
-			out[o++] = (unsigned char)(v >> 16);
-			out[o++] = (unsigned char)(v >> 8);
-			out[o++] = (unsigned char)v;
-			v = 0;
+		} else if (d == B64_BAD) {
+			*bad_at = i;
+			return -2;
+		} else if (d < 64) {
+			rc = -1; /* data after padding; look on for a bad character */
 		}
 	}
-	if (k % 4 || pad > 2)
+	if (rc || k % 4 || pad > 2)
 		return -1;
 	if (pad == 1) {
 		out[o++] = (unsigned char)(v >> 10);
@@ -1373,23 +1390,24 @@ static int pem_block(const unsigned char *b, const unsigned char *e, long begin,
 		     x509_cert_fn fn, x509_bad_fn bad, void *ctx)
 {
 	unsigned char *der;
-	size_t n = 0;
-	long line = first;
+	size_t n = 0, at = 0;
 	int rc;
 
-	for (const unsigned char *p = b; p < e; p++) {
-		if (*p == '\n')
-			line++;
-		else if (!isspace(*p) && *p != '=' && b64_value(*p) < 0) {
-			char msg[96];
-			snprintf(msg, sizeof msg, "invalid base64 character on line %ld", line);
-			return bad(begin, msg, ctx) ? -1 : 0;
-		}
-	}
 	der = malloc((size_t)(e - b) / 4 * 3 + 3);
 	if (!der)
 		return bad(begin, "out of memory", ctx) ? -1 : 0;
-	if (b64_decode(b, (size_t)(e - b), der, &n) < 0 || !n) {
+	rc = b64_decode(b, (size_t)(e - b), der, &n, &at);
+	if (rc == -2) {
+		char msg[96];
+		long line = first;
+
+		for (const unsigned char *p = b; p < b + at; p++)
+			line += *p == '\n';
+		free(der);
+		snprintf(msg, sizeof msg, "invalid base64 character on line %ld", line);
+		return bad(begin, msg, ctx) ? -1 : 0;
+	}
+	if (rc < 0 || !n) {
 		free(der);
 		return bad(begin, "base64 does not decode: bad padding or length", ctx) ? -1 : 0;
 	}
