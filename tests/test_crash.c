@@ -87,7 +87,8 @@ static char *dump(const char *db_path, const char *const *queries)
 			rows[n++] = r;
 		}
 		sqlite3_finalize(st);
-		qsort(rows, n, sizeof *rows, cmp_str);
+		if (n) /* qsort wants a non-null array even when empty */
+			qsort(rows, n, sizeof *rows, cmp_str);
 		fprintf(m, "== %s: %zu rows\n", queries[q], n);
 		for (size_t i = 0; i < n; i++) {
 			fprintf(m, "%s\n", rows[i]);

@@ -223,7 +223,9 @@ START_TEST(paths_from_record_data)
 	run_ok(cfg, "report annual --period 2025");
 	run_ok(cfg, "report monthly --period 2025-12 --format xlsx,pdf,csv");
 	run_ok(cfg, "report spot-check");
-	run_ok(cfg, "report self-inspection --reveal -o out/revealed");
+	args = tu_fmt("report self-inspection --reveal -o '%s/out/revealed'", dir);
+	run_ok(cfg, args);
+	free(args);
 	after = tree(dir);
 	/* every new file is under out/, and none is named after the records */
 	for (char *p = after; *p;) {
