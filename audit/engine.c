@@ -943,6 +943,7 @@ int engine_run(struct store *st, struct checklist *const *lists, size_t n,
 	memset(sum, 0, sizeof *sum);
 	if (o->waivers && findings_waivers_load(o->waivers, &g.waivers, e))
 		return -1;
+	sum->waivers_expired = findings_waivers_expired(g.waivers, o->waivers, o->as_of);
 	if (load_attestations(&g, lists, n, e) || set_up(&g, e))
 		goto out;
 	if (store_begin(st, e))

@@ -43,6 +43,7 @@ struct engine_summary {
 	int64_t run;             /* id of the run written */
 	size_t items;            /* items evaluated */
 	size_t errors;           /* items whose result is "error" */
+	size_t waivers_expired;  /* waivers that no longer apply (each warned about) */
 	struct err first_error;  /* the first of them, naming checklist and item */
 };
 

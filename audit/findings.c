@@ -4,6 +4,7 @@
  * which is what gives §9 its fixed key order.
  */
 #include "findings.h"
+#include "log.h"
 
 #include <fnmatch.h>
 #include <jansson.h>
@@ -110,6 +111,23 @@ out:
 static int matches(const char *pattern, const char *s)
 {
 	return !pattern || !fnmatch(pattern, s, 0);
+}
+
+size_t findings_waivers_expired(const struct findings_waivers *w, const char *path,
+				const char *as_of)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; w && as_of && i < w->n; i++) {
+		const struct waiver *x = &w->v[i];
+		if (!x->expires || strcmp(as_of, x->expires) <= 0)
+			continue;
+		n++;
+		warnf("%s: the waiver of %s %s %s approved by %s expired on %s; its findings"
+		      " count again", path, x->checklist ? x->checklist : "*", x->item,
+		      x->key ? x->key : "*", x->approver, x->expires);
+	}
+	return n;
 }
 
 const char *findings_waived(const struct findings_waivers *w, const char *checklist,

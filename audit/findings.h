@@ -28,6 +28,10 @@ struct findings_waivers;
 /* Loads a waivers file; *out is owned by the caller. */
 int findings_waivers_load(const char *path, struct findings_waivers **out, struct err *e);
 void findings_waivers_free(struct findings_waivers *w); /* accepts NULL */
+/* Warns about each waiver that expired before as_of (its findings count
+ * again) and returns how many did. path names the file in the warning. */
+size_t findings_waivers_expired(const struct findings_waivers *w, const char *path,
+				const char *as_of);
 /* The justification of the first waiver in force on as_of (YYYY-MM-DD) that
  * matches, or NULL (also when w is NULL). Borrowed from w. */
 const char *findings_waived(const struct findings_waivers *w, const char *checklist,

@@ -371,13 +371,15 @@ START_TEST(waivers_apply_until_expiry)
 	struct err e = {0};
 
 	ck_assert_int_eq(engine_run(st, &cl, 1, &o, &sum, &e), 0);
+	ck_assert_int_eq(sum.waivers_expired, 0);
 	assert_rows(findings_1_1, sum.run, "1.1",
 		    "serial:01|waived|2025-01-03|2025-01-03\n"
 		    "serial:02|waived|2025-01-03|2025-01-03\n"
 		    "serial:03|new|2025-01-03|2025-01-03\n"
 		    "serial:07|new|2025-01-03|2025-01-03\n");
-	o.as_of = "2025-01-04"; /* expired: open again */
+	o.as_of = "2025-01-04"; /* expired: open again, and said so */
 	ck_assert_int_eq(engine_run(st, &cl, 1, &o, &sum, &e), 0);
+	ck_assert_int_eq(sum.waivers_expired, 1);
 	assert_rows(findings_1_1, sum.run, "1.1",
 		    "serial:01|open|2025-01-03|2025-01-04\n"
 		    "serial:02|open|2025-01-03|2025-01-04\n"
