@@ -12,48 +12,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The fields of §5, as bits so that each kind can list what it requires. */
-enum {
-	F_APP = 1 << 0, F_SERIAL = 1 << 1, F_METHOD = 1 << 2, F_RESULT = 1 << 3,
-	F_REASON = 1 << 4, F_ITEMS = 1 << 5, F_CPS = 1 << 6, F_NEW_SERIAL = 1 << 7,
-	F_RECIPIENT = 1 << 8, F_APPLICANT = 1 << 9, F_CERT_TYPE = 1 << 10
+const struct events_kind events_kinds[] = {
+	{"apply", EV_APP | EV_APPLICANT | EV_CERT_TYPE},
+	{"notice", EV_APP | EV_ITEMS},
+	{"accept", EV_APP},
+	{"identity_verify", EV_APP | EV_METHOD | EV_RESULT},
+	{"review", EV_APP | EV_RESULT},
+	{"contract", EV_APP | EV_CPS},
+	{"issue", EV_APP | EV_SERIAL},
+	{"deliver", EV_APP | EV_SERIAL | EV_RECIPIENT},
+	{"renew_request", EV_SERIAL},
+	{"renew", EV_SERIAL | EV_NEW_SERIAL},
+	{"revoke_request", EV_SERIAL | EV_REASON},
+	{"revoke", EV_SERIAL | EV_REASON},
+	{"archive", EV_APP},
+	{"purge", EV_APP},
 };
+const size_t events_n_kinds = sizeof events_kinds / sizeof *events_kinds;
 
-static const struct kind_def {
-	const char *name;
-	unsigned required;
-} kinds[] = {
-	{"apply", F_APP | F_APPLICANT | F_CERT_TYPE},
-	{"notice", F_APP | F_ITEMS},
-	{"accept", F_APP},
-	{"identity_verify", F_APP | F_METHOD | F_RESULT},
-	{"review", F_APP | F_RESULT},
-	{"contract", F_APP | F_CPS},
-	{"issue", F_APP | F_SERIAL},
-	{"deliver", F_APP | F_SERIAL | F_RECIPIENT},
-	{"renew_request", F_SERIAL},
-	{"renew", F_SERIAL | F_NEW_SERIAL},
-	{"revoke_request", F_SERIAL | F_REASON},
-	{"revoke", F_SERIAL | F_REASON},
-	{"archive", F_APP},
-	{"purge", F_APP},
-};
-#define N_KINDS (sizeof kinds / sizeof *kinds)
-
-static const char *const applicant_types[] = {"individual", "organization", "government",
+const char *const events_applicant_types[] = {"individual", "organization", "government",
 					      NULL};
-static const char *const id_types[] = {"resident_id", "uscc", "org_code", "passport",
+const char *const events_id_types[] = {"resident_id", "uscc", "org_code", "passport",
 				       "hk_id", "other", NULL};
-static const char *const sectors[] = {"commercial", "egov-public", "egov-government", NULL};
-static const char *const channels[] = {"counter", "online", "agent", NULL};
-static const char *const methods[] = {"face_to_face", "public_security", "video",
+const char *const events_sectors[] = {"commercial", "egov-public", "egov-government", NULL};
+const char *const events_channels[] = {"counter", "online", "agent", NULL};
+const char *const events_methods[] = {"face_to_face", "public_security", "video",
 				      "bank_card", "document_only", "other", NULL};
-static const char *const results[] = {"pass", "fail", NULL};
-static const char *const reasons[] = {"key_compromise", "lost", "holder_request",
+const char *const events_results[] = {"pass", "fail", NULL};
+const char *const events_reasons[] = {"key_compromise", "lost", "holder_request",
 				      "info_changed", "contract_breach", "other", NULL};
-static const char *const notice_items[] = {"usage_conditions", "fees", "personal_info",
+const char *const events_notice_items[] = {"usage_conditions", "fees", "personal_info",
 					   "ca_liability", "holder_liability", NULL};
-static const char *const cover_items[] = {"rights", "obligations", NULL};
+const char *const events_cover_items[] = {"rights", "obligations", NULL};
 
 const char *const events_fields[] = {
 	"at", "kind", "app", "serial", "actor", "method", "result", "reason", "items",
@@ -86,7 +76,7 @@ int events_is_list(const char *field)
 struct val {
 	struct event_rec *ev;
 	struct app_rec *app;
-	const struct kind_def *kind;
+	const struct events_kind *kind;
 	char *why;
 	size_t n;
 };
@@ -274,8 +264,8 @@ static int check_party(struct val *v, const char *key, int required, char **type
 	snprintf(f[1], sizeof f[1], "%s.name", key);
 	snprintf(f[2], sizeof f[2], "%s.id_type", key);
 	snprintf(f[3], sizeof f[3], "%s.id", key);
-	if ((type && check_enum(v, type, f[0], 1, applicant_types)) ||
-	    need(v, name, f[1], 1) || check_enum(v, id_type, f[2], 1, id_types) ||
+	if ((type && check_enum(v, type, f[0], 1, events_applicant_types)) ||
+	    need(v, name, f[1], 1) || check_enum(v, id_type, f[2], 1, events_id_types) ||
 	    need(v, id, f[3], 1))
 		return -1;
 	normalise_id(*id);
@@ -290,13 +280,13 @@ static int check_kind(struct val *v)
 	blank_is_absent(&v->ev->kind);
 	if (!v->ev->kind)
 		return bad(v, "missing required field 'kind'");
-	for (size_t i = 0; i < N_KINDS; i++) {
-		if (!strcmp(v->ev->kind, kinds[i].name)) {
-			v->kind = &kinds[i];
+	for (size_t i = 0; i < events_n_kinds; i++) {
+		if (!strcmp(v->ev->kind, events_kinds[i].name)) {
+			v->kind = &events_kinds[i];
 			return 0;
 		}
 		used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
-					 i ? ", " : "", kinds[i].name);
+					 i ? ", " : "", events_kinds[i].name);
 	}
 	return bad(v, "unknown kind '%s' (expected one of: %s)", v->ev->kind, names);
 }
@@ -310,11 +300,11 @@ static int check_application(struct val *v)
 		app_rec_clear(a);
 		return 0;
 	}
-	if (check_party(v, "applicant", !!(req & F_APPLICANT), &a->applicant_type,
+	if (check_party(v, "applicant", !!(req & EV_APPLICANT), &a->applicant_type,
 			&a->applicant_name, &a->applicant_id_type, &a->applicant_id) ||
-	    need(v, &a->cert_type, "cert_type", !!(req & F_CERT_TYPE)) ||
-	    check_enum(v, &a->sector, "sector", 0, sectors) ||
-	    check_enum(v, &a->channel, "channel", 0, channels))
+	    need(v, &a->cert_type, "cert_type", !!(req & EV_CERT_TYPE)) ||
+	    check_enum(v, &a->sector, "sector", 0, events_sectors) ||
+	    check_enum(v, &a->channel, "channel", 0, events_channels))
 		return -1;
 	set_str(&a->app, v->ev->app);
 	set_str(&a->applied_at, v->ev->at);
@@ -332,18 +322,18 @@ int events_validate(struct event_rec *ev, struct app_rec *app, char *why, size_t
 	if (!ev->at)
 		return bad(&v, "missing required field 'at'");
 	req = v.kind->required;
-	if (need(&v, &ev->app, "app", !!(req & F_APP)) ||
-	    check_serial(&v, &ev->serial, "serial", !!(req & F_SERIAL)) ||
-	    check_serial(&v, &ev->new_serial, "new_serial", !!(req & F_NEW_SERIAL)) ||
+	if (need(&v, &ev->app, "app", !!(req & EV_APP)) ||
+	    check_serial(&v, &ev->serial, "serial", !!(req & EV_SERIAL)) ||
+	    check_serial(&v, &ev->new_serial, "new_serial", !!(req & EV_NEW_SERIAL)) ||
 	    need(&v, &ev->actor, "actor", 0) ||
-	    check_enum(&v, &ev->method, "method", !!(req & F_METHOD), methods) ||
-	    check_enum(&v, &ev->result, "result", !!(req & F_RESULT), results) ||
-	    check_enum(&v, &ev->reason, "reason", !!(req & F_REASON), reasons) ||
-	    check_list(&v, &ev->items, "items", !!(req & F_ITEMS), notice_items) ||
-	    check_list(&v, &ev->covers, "covers", 0, cover_items) ||
-	    need(&v, &ev->cps_version, "cps_version", !!(req & F_CPS)) ||
+	    check_enum(&v, &ev->method, "method", !!(req & EV_METHOD), events_methods) ||
+	    check_enum(&v, &ev->result, "result", !!(req & EV_RESULT), events_results) ||
+	    check_enum(&v, &ev->reason, "reason", !!(req & EV_REASON), events_reasons) ||
+	    check_list(&v, &ev->items, "items", !!(req & EV_ITEMS), events_notice_items) ||
+	    check_list(&v, &ev->covers, "covers", 0, events_cover_items) ||
+	    need(&v, &ev->cps_version, "cps_version", !!(req & EV_CPS)) ||
 	    need(&v, &ev->contract, "contract", 0) ||
-	    check_party(&v, "recipient", !!(req & F_RECIPIENT), NULL, &ev->recipient_name,
+	    check_party(&v, "recipient", !!(req & EV_RECIPIENT), NULL, &ev->recipient_name,
 			&ev->recipient_id_type, &ev->recipient_id) ||
 	    check_sha256(&v))
 		return -1;

@@ -20,6 +20,26 @@
 
 #include "records.h"
 
+/* The fields of §5 an event kind may require, as bits. */
+enum {
+	EV_APP = 1 << 0, EV_SERIAL = 1 << 1, EV_METHOD = 1 << 2, EV_RESULT = 1 << 3,
+	EV_REASON = 1 << 4, EV_ITEMS = 1 << 5, EV_CPS = 1 << 6, EV_NEW_SERIAL = 1 << 7,
+	EV_RECIPIENT = 1 << 8, EV_APPLICANT = 1 << 9, EV_CERT_TYPE = 1 << 10
+};
+
+/* The vocabulary of §5, shared by every event source so that they accept
+ * and reject the same things. Lists of names are NULL-terminated. */
+struct events_kind {
+	const char *name;  /* "apply", ... */
+	unsigned required; /* EV_* bits */
+};
+extern const struct events_kind events_kinds[];
+extern const size_t events_n_kinds;
+extern const char *const events_applicant_types[], *const events_id_types[],
+	*const events_sectors[], *const events_channels[], *const events_methods[],
+	*const events_results[], *const events_reasons[], *const events_notice_items[],
+	*const events_cover_items[];
+
 /* Validates and normalises ev and, for `apply`, app (whose app and
  * applied_at it sets from ev). For other kinds app is cleared, so that a
  * source stores an application exactly when app->app is set afterwards.

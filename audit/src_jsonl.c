@@ -22,59 +22,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "log.h"
 #include "pathglob.h"
 #include "timeutil.h"
 
-/* The fields of §5, as bits so that each kind can list what it requires. */
-enum {
-	F_APP = 1 << 0, F_SERIAL = 1 << 1, F_METHOD = 1 << 2, F_RESULT = 1 << 3,
-	F_REASON = 1 << 4, F_ITEMS = 1 << 5, F_COVERS = 1 << 6, F_CPS = 1 << 7,
-	F_NEW_SERIAL = 1 << 8, F_RECIPIENT = 1 << 9, F_APPLICANT = 1 << 10,
-	F_CERT_TYPE = 1 << 11
-};
-
-static const struct kind_def {
-	const char *name;
-	unsigned required;
-} kinds[] = {
-	{"apply", F_APP | F_APPLICANT | F_CERT_TYPE},
-	{"notice", F_APP | F_ITEMS},
-	{"accept", F_APP},
-	{"identity_verify", F_APP | F_METHOD | F_RESULT},
-	{"review", F_APP | F_RESULT},
-	{"contract", F_APP | F_CPS},
-	{"issue", F_APP | F_SERIAL},
-	{"deliver", F_APP | F_SERIAL | F_RECIPIENT},
-	{"renew_request", F_SERIAL},
-	{"renew", F_SERIAL | F_NEW_SERIAL},
-	{"revoke_request", F_SERIAL | F_REASON},
-	{"revoke", F_SERIAL | F_REASON},
-	{"archive", F_APP},
-	{"purge", F_APP},
-};
-#define N_KINDS (sizeof kinds / sizeof *kinds)
-
-static const char *const applicant_types[] = {"individual", "organization", "government",
-					      NULL};
-static const char *const id_types[] = {"resident_id", "uscc", "org_code", "passport",
-				       "hk_id", "other", NULL};
-static const char *const sectors[] = {"commercial", "egov-public", "egov-government", NULL};
-static const char *const channels[] = {"counter", "online", "agent", NULL};
-static const char *const methods[] = {"face_to_face", "public_security", "video",
-				      "bank_card", "document_only", "other", NULL};
-static const char *const results[] = {"pass", "fail", NULL};
-static const char *const reasons[] = {"key_compromise", "lost", "holder_request",
-				      "info_changed", "contract_breach", "other", NULL};
-static const char *const notice_items[] = {"usage_conditions", "fees", "personal_info",
-					   "ca_liability", "holder_liability", NULL};
-static const char *const cover_items[] = {"rights", "obligations", NULL};
+/* The kinds, fields and values of §5 are events.h's, shared with the CSV
+ * source. */
 
 /* One line being read: the parsed object, the kind, and the reason when the
  * line must be rejected. */
 struct line {
 	json_t *obj;                 /* borrowed from the caller */
-	const struct kind_def *kind;
+	const struct events_kind *kind;
 	struct event_rec ev;         /* owned, cleared by the caller */
 	struct app_rec app;          /* owned, for apply */
 	char reason[768];
@@ -308,9 +268,9 @@ static int get_party(struct line *l, const char *key, int required, char **type,
 	snprintf(f_name, sizeof f_name, "%s.name", key);
 	snprintf(f_idt, sizeof f_idt, "%s.id_type", key);
 	snprintf(f_id, sizeof f_id, "%s.id", key);
-	if ((type && get_enum(l, v, "type", f_type, 1, applicant_types, type)) ||
+	if ((type && get_enum(l, v, "type", f_type, 1, events_applicant_types, type)) ||
 	    get_copy(l, v, "name", f_name, 1, name) ||
-	    get_enum(l, v, "id_type", f_idt, 1, id_types, id_type) ||
+	    get_enum(l, v, "id_type", f_idt, 1, events_id_types, id_type) ||
 	    get_copy(l, v, "id", f_id, 1, id))
 		return -1;
 	normalise_id(*id);
@@ -329,14 +289,14 @@ static int get_kind(struct line *l)
 		return -1;
 	if (!s)
 		return bad(l, "missing required field 'kind'");
-	for (size_t i = 0; i < N_KINDS; i++) {
-		if (!strcmp(s, kinds[i].name)) {
-			l->kind = &kinds[i];
+	for (size_t i = 0; i < events_n_kinds; i++) {
+		if (!strcmp(s, events_kinds[i].name)) {
+			l->kind = &events_kinds[i];
 			set_str(&l->ev.kind, s);
 			return 0;
 		}
 		used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
-					 i ? ", " : "", kinds[i].name);
+					 i ? ", " : "", events_kinds[i].name);
 	}
 	return bad(l, "unknown kind '%s' (expected one of: %s)", s, names);
 }
@@ -347,12 +307,12 @@ static int get_application(struct line *l)
 	struct app_rec *a = &l->app;
 	unsigned req = l->kind->required;
 
-	if (get_party(l, "applicant", !!(req & F_APPLICANT), &a->applicant_type,
+	if (get_party(l, "applicant", !!(req & EV_APPLICANT), &a->applicant_type,
 		      &a->applicant_name, &a->applicant_id_type, &a->applicant_id) ||
-	    get_copy(l, l->obj, "cert_type", "cert_type", !!(req & F_CERT_TYPE),
+	    get_copy(l, l->obj, "cert_type", "cert_type", !!(req & EV_CERT_TYPE),
 		     &a->cert_type) ||
-	    get_enum(l, l->obj, "sector", "sector", 0, sectors, &a->sector) ||
-	    get_enum(l, l->obj, "channel", "channel", 0, channels, &a->channel))
+	    get_enum(l, l->obj, "sector", "sector", 0, events_sectors, &a->sector) ||
+	    get_enum(l, l->obj, "channel", "channel", 0, events_channels, &a->channel))
 		return -1;
 	set_str(&a->app, l->ev.app);
 	set_str(&a->applied_at, l->ev.at);
@@ -368,22 +328,22 @@ static int read_event(struct line *l)
 	if (get_kind(l) || get_time(l))
 		return -1;
 	req = l->kind->required;
-	if (get_copy(l, l->obj, "app", "app", !!(req & F_APP), &ev->app) ||
-	    get_serial(l, "serial", !!(req & F_SERIAL), &ev->serial) ||
-	    get_serial(l, "new_serial", !!(req & F_NEW_SERIAL), &ev->new_serial) ||
+	if (get_copy(l, l->obj, "app", "app", !!(req & EV_APP), &ev->app) ||
+	    get_serial(l, "serial", !!(req & EV_SERIAL), &ev->serial) ||
+	    get_serial(l, "new_serial", !!(req & EV_NEW_SERIAL), &ev->new_serial) ||
 	    get_copy(l, l->obj, "actor", "actor", 0, &ev->actor) ||
-	    get_enum(l, l->obj, "method", "method", !!(req & F_METHOD), methods,
+	    get_enum(l, l->obj, "method", "method", !!(req & EV_METHOD), events_methods,
 		     &ev->method) ||
-	    get_enum(l, l->obj, "result", "result", !!(req & F_RESULT), results,
+	    get_enum(l, l->obj, "result", "result", !!(req & EV_RESULT), events_results,
 		     &ev->result) ||
-	    get_enum(l, l->obj, "reason", "reason", !!(req & F_REASON), reasons,
+	    get_enum(l, l->obj, "reason", "reason", !!(req & EV_REASON), events_reasons,
 		     &ev->reason) ||
-	    get_list(l, "items", !!(req & F_ITEMS), notice_items, &ev->items) ||
-	    get_list(l, "covers", 0, cover_items, &ev->covers) ||
-	    get_copy(l, l->obj, "cps_version", "cps_version", !!(req & F_CPS),
+	    get_list(l, "items", !!(req & EV_ITEMS), events_notice_items, &ev->items) ||
+	    get_list(l, "covers", 0, events_cover_items, &ev->covers) ||
+	    get_copy(l, l->obj, "cps_version", "cps_version", !!(req & EV_CPS),
 		     &ev->cps_version) ||
 	    get_copy(l, l->obj, "contract", "contract", 0, &ev->contract) ||
-	    get_party(l, "recipient", !!(req & F_RECIPIENT), NULL, &ev->recipient_name,
+	    get_party(l, "recipient", !!(req & EV_RECIPIENT), NULL, &ev->recipient_name,
 		      &ev->recipient_id_type, &ev->recipient_id) ||
 	    get_sha256(l))
 		return -1;
