@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "engine.h"
 #include "findings.h"
+#include "output.h"
 #include "log.h"
 #include "rules.h"
 
@@ -132,19 +134,45 @@ static int load_lists(struct cli *c, const struct strlist *named,
 	return 0;
 }
 
+/* Writes the findings to stdout, or to -o FILE through a temporary file
+ * renamed at the end, so that a full disk or a crash never leaves a
+ * truncated findings file that looks complete. A device or pipe given as
+ * FILE is written directly. */
 static int write_output(struct store *st, int64_t run, const struct check_opts *o,
 			struct err *e)
 {
+	const char *name = o->output ? o->output : "standard output";
+	char *tmp = NULL;
 	FILE *out = stdout;
 	int rc;
 
-	if (o->output && !(out = fopen(o->output, "w")))
-		return err_set(e, CA_EIO, o->output, 0, 0, "unable to open for writing: %m");
+	if (o->output) {
+		struct stat sb;
+		/* a device or a pipe (/dev/stdout, a FIFO) is written as it is */
+		int direct = !stat(o->output, &sb) && !S_ISREG(sb.st_mode);
+
+		if (!direct && !(tmp = output_temp(o->output, e)))
+			return -1;
+		if (!(out = fopen(tmp ? tmp : o->output, "w"))) {
+			rc = err_set(e, CA_EIO, o->output, 0, 0, "unable to open for writing: %m");
+			output_abort(tmp);
+			free(tmp);
+			return rc;
+		}
+	}
 	rc = findings_write(st, run, o->format, o->reveal, out, e);
-	if (fflush(out) && !rc)
-		rc = err_set(e, CA_EIO, o->output ? o->output : "", 0, 0, "unable to write: %m");
-	if (o->output && fclose(out) && !rc)
-		rc = err_set(e, CA_EIO, o->output, 0, 0, "unable to write: %m");
+	/* a write that failed early leaves nothing for fflush to report */
+	if ((fflush(out) || ferror(out)) && !rc)
+		rc = err_set(e, CA_EIO, name, 0, 0, "unable to write: %m");
+	if (o->output) {
+		if (fclose(out) && !rc)
+			rc = err_set(e, CA_EIO, name, 0, 0, "unable to write: %m");
+		if (tmp && !rc)
+			rc = output_commit(tmp, o->output, e);
+		else if (tmp)
+			output_abort(tmp);
+		free(tmp);
+	}
 	return rc;
 }
 

@@ -119,7 +119,8 @@ static char *sorted_keys(const char *jsonl, const char *checklist, const char *i
 		lines = realloc(lines, (n + 1) * sizeof *lines);
 		lines[n++] = tok;
 	}
-	qsort(lines, n, sizeof *lines, cmp_str);
+	if (n)
+		qsort(lines, n, sizeof *lines, cmp_str);
 	out = calloc(1, strlen(jsonl) + 1);
 	for (size_t i = 0; i < n; i++) {
 		strcat(out, lines[i]);
@@ -251,6 +252,39 @@ START_TEST(report_workbook_counts_match_check)
 }
 END_TEST
 
+START_TEST(check_output_file_is_whole_or_an_error)
+{
+	struct tu_out o;
+	char *args, *path, *text;
+
+	make_dataset("output", "0.2");
+	o = ca_audit("ingest");
+	tu_out_free(&o);
+	o = ca_audit("check --format json -o /dev/full");
+	ck_assert_int_eq(o.status, 1);
+	ck_assert_msg(strstr(o.err, "/dev/full: unable to write: No space left on device"), "%s",
+		      o.err);
+	tu_out_free(&o);
+	path = tu_fmt("%s/findings.jsonl", tmp);
+	args = tu_fmt("check --format json -o '%s'", path);
+	o = ca_audit(args);
+	ck_assert_msg(o.status == 2, "check failed (%d): %s", o.status, o.err);
+	text = tu_read(path, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(tu_count_lines(text, "\"checklist\""),
+			 (int)query_int(db, "SELECT count(*) FROM finding"
+					    " WHERE run = (SELECT max(id) FROM run)"));
+	tu_out_free(&o);
+	/* no temporary file is left beside it */
+	o = tu_run("ls -a '%s' | grep -c '^\\.findings' || true", tmp);
+	ck_assert_str_eq(o.out, "0\n");
+	tu_out_free(&o);
+	free(text);
+	free(args);
+	free(path);
+}
+END_TEST
+
 START_TEST(usage_errors_exit_64)
 {
 	struct tu_out o = tu_run("'%s' --no-such-option check", tu_bin());
@@ -327,6 +361,7 @@ int main(void)
 	tcase_add_test(tc, second_ingest_adds_nothing);
 	tcase_add_test(tc, clean_dataset_has_no_1_1_finding);
 	tcase_add_test(tc, report_workbook_counts_match_check);
+	tcase_add_test(tc, check_output_file_is_whole_or_an_error);
 	tcase_add_test(tc, usage_errors_exit_64);
 	tcase_add_test(tc, every_command_has_help);
 	tcase_add_test(tc, demo_writes_every_report_kind);
