@@ -67,6 +67,7 @@ struct engine {
 	const struct engine_opts *o;    /* borrowed */
 	struct engine_summary *sum;     /* borrowed */
 	struct findings_waivers *waivers; /* owned, may be NULL */
+	double item_seconds;    /* time budget of one item's SQL */
 	struct attestations att;        /* owned: answers to manual items */
 	sqlite3_stmt *w[W_COUNT_];      /* owned */
 	char as_of_end[20];             /* UTC end of the as-of day */
@@ -748,6 +749,48 @@ static int previous_run(struct engine *g, struct item_run *x, struct err *e)
 	return rc == SQLITE_ROW ? 0 : db_fail(g, e, "unable to read the previous run");
 }
 
+/* A checklist's SQL may not run forever (an unbounded recursive CTE is
+ * valid read-only SQL): SQLite calls this every few thousand steps and the
+ * statement is interrupted once the item's budget is spent. */
+struct budget {
+	struct timespec deadline;
+	int spent;
+};
+
+static int budget_check(void *p)
+{
+	struct budget *b = p;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec > b->deadline.tv_sec ||
+	    (now.tv_sec == b->deadline.tv_sec && now.tv_nsec >= b->deadline.tv_nsec))
+		b->spent = 1;
+	return b->spent;
+}
+
+static int run_budgeted(struct engine *g, struct item_run *x, struct err *e)
+{
+	struct budget b = {0};
+	double whole = (double)(long long)g->item_seconds;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &b.deadline);
+	b.deadline.tv_sec += (time_t)whole;
+	b.deadline.tv_nsec += (long)((g->item_seconds - whole) * 1e9);
+	if (b.deadline.tv_nsec >= 1000000000L) {
+		b.deadline.tv_sec++;
+		b.deadline.tv_nsec -= 1000000000L;
+	}
+	sqlite3_progress_handler(g->db, 10000, budget_check, &b);
+	rc = x->it->kind == RULE_CHECK ? run_check(g, x, e) : run_metric(g, x, e);
+	sqlite3_progress_handler(g->db, 0, NULL, NULL);
+	if (rc >= 0 && b.spent)
+		item_fail(x, "the SQL ran longer than its budget of %g s (set"
+			  " CA_AUDIT_ITEM_SECONDS to allow more)", g->item_seconds);
+	return rc;
+}
+
 static int run_item(struct engine *g, const struct checklist *cl, const struct rule_item *it,
 		    struct err *e)
 {
@@ -765,7 +808,7 @@ static int run_item(struct engine *g, const struct checklist *cl, const struct r
 		x.result = "na";
 		snprintf(x.note, sizeof x.note, "not in effect within the checklist's scope");
 	} else {
-		rc = it->kind == RULE_CHECK ? run_check(g, &x, e) : run_metric(g, &x, e);
+		rc = run_budgeted(g, &x, e);
 		if (rc < 0)
 			return -1;
 	}
@@ -934,6 +977,22 @@ static int evaluate(struct engine *g, struct checklist *const *lists, size_t n,
 	return rc == SQLITE_DONE ? 0 : db_fail(g, e, "unable to finish the run");
 }
 
+/* Seconds one item's SQL may run: $CA_AUDIT_ITEM_SECONDS, default 600 (a
+ * checklist over a million certificates takes seconds per item). */
+static double item_budget(void)
+{
+	const char *v = getenv("CA_AUDIT_ITEM_SECONDS");
+	char *end;
+	double s = v ? strtod(v, &end) : 0;
+
+	if (!v || end == v || *end || s <= 0) {
+		if (v)
+			warnf("CA_AUDIT_ITEM_SECONDS='%s' is not a positive number; using 600", v);
+		return 600;
+	}
+	return s;
+}
+
 int engine_run(struct store *st, struct checklist *const *lists, size_t n,
 	       const struct engine_opts *o, struct engine_summary *sum, struct err *e)
 {
@@ -941,6 +1000,7 @@ int engine_run(struct store *st, struct checklist *const *lists, size_t n,
 	int rc = -1;
 
 	memset(sum, 0, sizeof *sum);
+	g.item_seconds = item_budget();
 	if (o->waivers && findings_waivers_load(o->waivers, &g.waivers, e))
 		return -1;
 	sum->waivers_expired = findings_waivers_expired(g.waivers, o->waivers, o->as_of);

@@ -17,7 +17,10 @@
  * :as_of_date, :scope_start and :scope_end (UTC bounds of the item's scope,
  * end exclusive).
  *
- * A failing item (bad SQL, a refused statement) is recorded with result
+ * Each item's SQL has a time budget ($CA_AUDIT_ITEM_SECONDS, default 600 s):
+ * a statement that runs longer is interrupted and the item fails.
+ *
+ * A failing item (bad SQL, a refused statement, an exhausted budget) is recorded with result
  * "error" and a note, and the run goes on; the summary counts such items.
  * The engine never prints except progress and warnings through log.h.
  */

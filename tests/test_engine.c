@@ -329,6 +329,35 @@ static char *json_line_for(int64_t r, int reveal, const char *key)
 	return line;
 }
 
+/* An unbounded recursive CTE is read-only SQL: the item's time budget stops
+ * it and the run goes on with the next item. */
+START_TEST(runaway_sql_is_stopped)
+{
+	char *path = tu_write_in(dir, "loop.yaml",
+				 "checklist: loop\ntitle: loop\nitems:\n"
+				 "  - {id: l, title: L, check: {sql: \"WITH RECURSIVE c(x) AS"
+				 " (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT x AS key,"
+				 " '2024-01-01' AS record_date FROM c WHERE x < 0\", message: m}}\n"
+				 "  - {id: ok, title: OK, check: {from: certificate, where: \"0\","
+				 " key: serial, evidence: [serial], message: m}}\n");
+	struct checklist *cl = load(path);
+	struct engine_summary sum;
+	int64_t r;
+
+	setenv("CA_AUDIT_ITEM_SECONDS", "0.3", 1);
+	r = run(cl, "2025-01-03", &sum);
+	unsetenv("CA_AUDIT_ITEM_SECONDS");
+	ck_assert_uint_eq(sum.errors, 1);
+	ck_assert_str_eq(sum.first_error.msg,
+			 "checklist 'loop' item 'l': the SQL ran longer than its budget of 0.3 s"
+			 " (set CA_AUDIT_ITEM_SECONDS to allow more)");
+	assert_rows("SELECT item, result FROM item_result WHERE run = ?1 ORDER BY rowid", r,
+		    NULL, "l|error\nok|pass\n");
+	checklist_free(cl);
+	free(path);
+}
+END_TEST
+
 START_TEST(json_output_masks)
 {
 	struct checklist *cl = load_miit();
@@ -406,6 +435,7 @@ int main(void)
 	tcase_add_test(tc, identity_verification_cases);
 	tcase_add_test(tc, history_open_and_fixed);
 	tcase_add_test(tc, authorizer_refuses_writes);
+	tcase_add_test(tc, runaway_sql_is_stopped);
 	tcase_add_test(tc, json_output_masks);
 	tcase_add_test(tc, waivers_apply_until_expiry);
 	suite_add_tcase(s, tc);
