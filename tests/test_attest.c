@@ -25,8 +25,10 @@ static void setup(void)
 {
 	dir = tu_tmpdir("attest");
 	free(tu_write_in(dir, "ca-audit.yaml", config));
-	tu_run("mkdir -p '%s/att'", dir);
-	struct tu_out o = tu_run("cd '%s' && '%s' -c ca-audit.yaml ingest", dir, tu_bin());
+	struct tu_out o = tu_run("mkdir -p '%s/att'", dir);
+
+	tu_out_free(&o);
+	o = tu_run("cd '%s' && '%s' -c ca-audit.yaml ingest", dir, tu_bin());
 	ck_assert_msg(o.status == 0, "ingest: %s", o.err);
 	tu_out_free(&o);
 }
