@@ -183,22 +183,6 @@ static int annual_business(struct store *st, struct rm_section *s, const struct 
 	return 0;
 }
 
-/* Moves the section's last block (the totals) before its first table, so
- * that a reader sees the totals before the breakdowns. */
-static void annual_totals_first(struct rm_section *s)
-{
-	struct rm_block last;
-	size_t at = 0;
-
-	if (s->nblocks < 2 || s->blocks[s->nblocks - 1].kind != RM_KV)
-		return;
-	while (at < s->nblocks - 1 && s->blocks[at].kind == RM_PARA)
-		at++;
-	last = s->blocks[s->nblocks - 1];
-	memmove(&s->blocks[at + 1], &s->blocks[at], (s->nblocks - 1 - at) * sizeof(last));
-	s->blocks[at] = last;
-}
-
 /* The totals as the section's key/value block, read from the tables'
  * 合计 rows so that the figures cannot disagree. */
 static int annual_totals(struct rm_section *s, struct err *e)
@@ -364,7 +348,7 @@ struct rm_doc *build_annual(struct store *st, const struct config *cfg, const ch
 	if (!s || annual_late(s, &p, as_of, e) < 0 || rm_para(s, intro) < 0 ||
 	    annual_business(st, s, &p, e) < 0 || annual_totals(s, e) < 0)
 		goto fail;
-	annual_totals_first(s);
+	rm_kv_first(s);
 	if (!(s = rm_section(d, "证书撤销列表", NULL)) || annual_crl(st, s, &p, e) < 0)
 		goto fail;
 	if (!(s = rm_section(d, "检查与整改", NULL)) || annual_findings(st, s, run, e) < 0)

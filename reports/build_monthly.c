@@ -22,22 +22,6 @@ static int monthly_oom(struct err *e)
 	return err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
 }
 
-/* Moves the section's last block (the totals) before its first table, so
- * that a reader sees the totals before the breakdowns. */
-static void monthly_totals_first(struct rm_section *s)
-{
-	struct rm_block last;
-	size_t at = 0;
-
-	if (s->nblocks < 2 || s->blocks[s->nblocks - 1].kind != RM_KV)
-		return;
-	while (at < s->nblocks - 1 && s->blocks[at].kind == RM_PARA)
-		at++;
-	last = s->blocks[s->nblocks - 1];
-	memmove(&s->blocks[at + 1], &s->blocks[at], (s->nblocks - 1 - at) * sizeof(last));
-	s->blocks[at] = last;
-}
-
 static int monthly_totals(struct rm_section *s, struct err *e)
 {
 	static const char *const keys[] = {"签发证书", "更新证书", "撤销证书", "期末有效证书"};
@@ -89,7 +73,7 @@ struct rm_doc *build_monthly(struct store *st, const struct config *cfg, const c
 			    REPORT_ISSUED | REPORT_RENEWED | REPORT_REVOKED | REPORT_VALID, &p, e) < 0 ||
 	    monthly_totals(s, e) < 0)
 		goto fail;
-	monthly_totals_first(s);
+	rm_kv_first(s);
 	if (report_provenance(d, st, e) < 0)
 		goto fail;
 	return d;

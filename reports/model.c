@@ -380,3 +380,17 @@ int rm_iter_next(struct rm_iter *it, struct rm_cell *cells)
 	it->row++;
 	return 1;
 }
+
+void rm_kv_first(struct rm_section *s)
+{
+	struct rm_block last;
+	size_t at = 0;
+
+	if (s->nblocks < 2 || s->blocks[s->nblocks - 1].kind != RM_KV)
+		return;
+	while (at < s->nblocks - 1 && s->blocks[at].kind == RM_PARA)
+		at++;
+	last = s->blocks[s->nblocks - 1];
+	memmove(&s->blocks[at + 1], &s->blocks[at], (s->nblocks - 1 - at) * sizeof(last));
+	s->blocks[at] = last;
+}

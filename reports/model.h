@@ -104,6 +104,11 @@ int rm_para(struct rm_section *s, const char *text);
  * else starts one. */
 int rm_kv(struct rm_section *s, const char *key, const char *value);
 
+/* Moves the section's last block, when it is a key/value block (totals
+ * computed after the tables), before its first table, so that a reader sees
+ * the totals before the breakdowns. */
+void rm_kv_first(struct rm_section *s);
+
 /* A table with ncols columns described by titles[] and types[]. */
 struct rm_table *rm_table(struct rm_section *s, const char *title, size_t ncols,
 			  const char *const *titles, const enum rm_type *types);
