@@ -226,8 +226,13 @@ int ingest_reject(struct ingest_ctx *ctx, struct ingest_file *f, long line,
 		return err_set(e, CA_EINPUT, f->source, (int)line, 0, "%s (--strict)", reason);
 	if (store_put_reject(ctx->st, f->source, line, reason, NULL, e))
 		return -1;
-	if (f->rejects == 1 || log_level() >= LOG_VERBOSE)
+	if (f->rejects == 1 || log_level() >= LOG_VERBOSE) {
+		/* the reason may quote the record: no terminal escapes on stderr */
+		for (char *p = reason; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
 		warnf("%s:%ld: rejected: %s", f->source, line, reason);
+	}
 	return 0;
 }
 
