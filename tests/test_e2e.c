@@ -285,6 +285,72 @@ START_TEST(check_output_file_is_whole_or_an_error)
 }
 END_TEST
 
+/* The self-inspection PDF's inspection record: for every item of the run,
+ * the row that starts with its checklist and id carries the start of its
+ * title, its records checked and its violations (numbers sit on a row's
+ * first line). */
+START_TEST(report_pdf_lists_each_item_with_its_counts)
+{
+	struct tu_out o;
+	char *args, *pdf;
+	sqlite3 *h;
+	sqlite3_stmt *q;
+	int rows = 0;
+
+	make_dataset("pdf", "0.2");
+	o = ca_audit("ingest");
+	tu_out_free(&o);
+	o = ca_audit("check --checklist miit-2022");
+	tu_out_free(&o);
+	args = tu_fmt("report self-inspection --format pdf -o '%s/pdf'", tmp);
+	o = ca_audit(args);
+	ck_assert_msg(o.status == 0, "report failed: %s", o.err);
+	pdf = strdup(o.out);
+	pdf[strcspn(pdf, "\n")] = '\0';
+	tu_out_free(&o);
+	o = tu_run("pdftotext -layout '%s' -", pdf);
+	ck_assert_int_eq(o.status, 0);
+	ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT checklist, item, substr(title, 1, 4),"
+					    " checked, violations FROM item_result"
+					    " WHERE run = (SELECT max(id) FROM run) AND kind = 'check'",
+					    -1, &q, NULL), SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *cl = (const char *)sqlite3_column_text(q, 0);
+		const char *item = (const char *)sqlite3_column_text(q, 1);
+		const char *title = (const char *)sqlite3_column_text(q, 2);
+		char *head = tu_fmt("%s %s ", cl, item), *found = NULL, *text = strdup(o.out);
+		char *nums = tu_fmt(" %lld %lld ", (long long)sqlite3_column_int64(q, 3),
+				    (long long)sqlite3_column_int64(q, 4));
+
+		for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+			char *squeezed = tu_fmt(" %s ", line), *w = squeezed;
+			/* fold runs of spaces so that column padding does not matter */
+			for (char *r = squeezed; *r; r++)
+				if (*r != ' ' || w == squeezed || w[-1] != ' ')
+					*w++ = *r;
+			*w = '\0';
+			if (strstr(squeezed, head) && strstr(squeezed, title) && strstr(squeezed, nums))
+				found = line;
+			free(squeezed);
+			if (found)
+				break;
+		}
+		ck_assert_msg(found, "no row '%s... %s ...%s' in the PDF", head, title, nums);
+		rows++;
+		free(head);
+		free(nums);
+		free(text);
+	}
+	ck_assert_int_eq(rows, 14);
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	tu_out_free(&o);
+	free(pdf);
+	free(args);
+}
+END_TEST
+
 START_TEST(usage_errors_exit_64)
 {
 	struct tu_out o = tu_run("'%s' --no-such-option check", tu_bin());
@@ -362,6 +428,7 @@ int main(void)
 	tcase_add_test(tc, clean_dataset_has_no_1_1_finding);
 	tcase_add_test(tc, report_workbook_counts_match_check);
 	tcase_add_test(tc, check_output_file_is_whole_or_an_error);
+	tcase_add_test(tc, report_pdf_lists_each_item_with_its_counts);
 	tcase_add_test(tc, usage_errors_exit_64);
 	tcase_add_test(tc, every_command_has_help);
 	tcase_add_test(tc, demo_writes_every_report_kind);
