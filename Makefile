@@ -47,7 +47,6 @@ help:
 	@echo "make fuzz            build the libFuzzer harnesses, run each FUZZ_SECONDS"
 	@echo "make demo            generate a demo CA and run the whole pipeline on it"
 	@echo "make bench           time ingest, check and reports at 1M certificates (BENCH_CERTS=N)"
-	@echo "make fuzz            run each libFuzzer harness for FUZZ_SECONDS (default in the Makefile)"
 	@echo "make install         install to \$$DESTDIR\$$PREFIX (default /usr/local)"
 	@echo "make clean           remove build outputs"
 
