@@ -4,6 +4,7 @@
  * which is what gives §9 its fixed key order.
  */
 #include "findings.h"
+#include "csvout.h"
 #include "log.h"
 
 #include <fnmatch.h>
@@ -215,19 +216,7 @@ static const char *col(sqlite3_stmt *st, int i)
 
 static void csv_field(FILE *out, const char *s, int last)
 {
-	if (!s)
-		s = "";
-	if (strpbrk(s, ",\"\r\n")) {
-		fputc('"', out);
-		for (; *s; s++) {
-			if (*s == '"')
-				fputc('"', out);
-			fputc(*s, out);
-		}
-		fputc('"', out);
-	} else {
-		fputs(s, out);
-	}
+	csvout_field(out, s, 1);
 	fputs(last ? "\r\n" : ",", out);
 }
 

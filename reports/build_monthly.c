@@ -6,6 +6,7 @@
  * what makes Excel read Chinese from a CSV file).
  */
 #include "builders.h"
+#include "csvout.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -83,18 +84,6 @@ fail:
 }
 
 /* One CSV field: quoted when it holds a separator, a quote or a line end. */
-static int monthly_field(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n"))
-		return fputs(s, f) < 0 ? -1 : 0;
-	if (fputc('"', f) == EOF)
-		return -1;
-	for (; *s; s++)
-		if ((*s == '"' && fputc('"', f) == EOF) || fputc(*s, f) == EOF)
-			return -1;
-	return fputc('"', f) == EOF ? -1 : 0;
-}
-
 static int monthly_write_table(FILE *f, struct rm_table *t)
 {
 	struct rm_cell *cells = calloc(t->ncols, sizeof(*cells));
@@ -108,19 +97,21 @@ static int monthly_write_table(FILE *f, struct rm_table *t)
 		return -1;
 	}
 	for (i = 0; i < t->ncols && rc == 0; i++)
-		rc = (i && fputc(',', f) == EOF) || monthly_field(f, t->cols[i].title) < 0 ? -1 : 0;
+		rc = (i && fputc(',', f) == EOF) || csvout_field(f, t->cols[i].title, 1) < 0 ? -1 : 0;
 	if (rc == 0 && fputs("\r\n", f) < 0)
 		rc = -1;
 	rm_iter_start(&it, t);
 	while (rc == 0 && (r = rm_iter_next(&it, cells)) == 1) {
 		for (i = 0; i < t->ncols && rc == 0; i++) {
 			const char *v = cells[i].text;
+			int text = 1;
 
 			if (t->cols[i].type == RM_INT && !cells[i].is_null) {
 				snprintf(num, sizeof(num), "%.0f", cells[i].num);
 				v = num;
+				text = 0;
 			}
-			rc = (i && fputc(',', f) == EOF) || monthly_field(f, v ? v : "") < 0 ? -1 : 0;
+			rc = (i && fputc(',', f) == EOF) || csvout_field(f, v, text) < 0 ? -1 : 0;
 		}
 		if (rc == 0 && fputs("\r\n", f) < 0)
 			rc = -1;
