@@ -39,6 +39,7 @@ struct ingest_file {
 	char type[32];     /* the source type */
 	char sha256[65];   /* digest of the whole file */
 	int64_t size;
+	int64_t mtime_ns;  /* modification time before it was read */
 	int64_t records;   /* read from this file in this pass */
 	int64_t rejects;   /* rejected in this pass */
 	int64_t added;     /* new rows in this pass */

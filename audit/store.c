@@ -37,11 +37,12 @@ static const char *const stmt_sql[ST_COUNT_] = {
 		   " applicant_id_type, applicant_id, cert_type, sector, channel, applied_at)"
 		   " VALUES(?,?,?,?,?,?,?,?,?)",
 	[ST_REJECT] = "INSERT OR IGNORE INTO reject(source, line, reason) VALUES(?,?,?)",
-	[ST_SRC_GET] = "SELECT kind, type, size, sha256, records, rejects, lines FROM source_file"
+	[ST_SRC_GET] = "SELECT kind, type, size, sha256, records, rejects, lines, mtime_ns"
+		       " FROM source_file"
 		       " WHERE path = ?",
 	[ST_SRC_PUT] = "INSERT OR REPLACE INTO source_file(path, kind, type, size, sha256,"
-		       " records, rejects, lines, ingested_at)"
-		       " VALUES(?,?,?,?,?,?,?,?,strftime('%Y-%m-%d %H:%M:%S','now'))",
+		       " records, rejects, lines, mtime_ns, ingested_at)"
+		       " VALUES(?,?,?,?,?,?,?,?,?,strftime('%Y-%m-%d %H:%M:%S','now'))",
 	[ST_CRL] = "INSERT OR IGNORE INTO crl(issuer, this_update, next_update, number, source)"
 		   " VALUES(?,?,?,?,?)",
 	[ST_CRL_ENTRY] = "INSERT OR IGNORE INTO crl_entry(issuer, serial, revoked_at, reason,"
@@ -113,6 +114,30 @@ static int schema_version(struct store *s, int *version, struct err *e)
 	return 0;
 }
 
+/* Brings a store written by an older ca-audit up to this schema, one
+ * version at a time, in one transaction. */
+static int migrate(struct store *s, int version, struct err *e)
+{
+	static const char *const steps[] = {
+		/* 1 -> 2: skip unchanged files by size and modification time */
+		"ALTER TABLE source_file ADD COLUMN mtime_ns INTEGER;",
+	};
+	char buf[64];
+
+	if (exec(s, "BEGIN IMMEDIATE", e))
+		return -1;
+	for (int v = version; v < STORE_SCHEMA_VERSION; v++)
+		if (exec(s, steps[v - 1], e))
+			goto fail;
+	snprintf(buf, sizeof buf, "%d", STORE_SCHEMA_VERSION);
+	if (store_meta_set(s, "schema_version", buf, e) || exec(s, "COMMIT", e))
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
 int store_open(const char *path, int readonly, struct store **out, struct err *e)
 {
 	struct store *s;
@@ -153,6 +178,9 @@ int store_open(const char *path, int readonly, struct store **out, struct err *e
 			STORE_SCHEMA_VERSION);
 		goto fail;
 	}
+	if (version > 0 && version < STORE_SCHEMA_VERSION && !readonly &&
+	    migrate(s, version, e))
+		goto fail;
 	if (version == 0) {
 		if (readonly) {
 			err_set(e, CA_EINPUT, path, 0, 0,
@@ -412,6 +440,7 @@ int store_source_get(struct store *s, const char *path, struct source_state *out
 		out->records = sqlite3_column_int64(st, 4);
 		out->rejects = sqlite3_column_int64(st, 5);
 		out->lines = sqlite3_column_int64(st, 6);
+		out->mtime_ns = sqlite3_column_int64(st, 7);
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
@@ -436,6 +465,7 @@ int store_source_put(struct store *s, const char *path, const struct source_stat
 	sqlite3_bind_int64(st, 6, in->records);
 	sqlite3_bind_int64(st, 7, in->rejects);
 	sqlite3_bind_int64(st, 8, in->lines);
+	sqlite3_bind_int64(st, 9, in->mtime_ns);
 	return step_insert(s, st, NULL, e, "unable to record a source");
 }
 

@@ -22,7 +22,7 @@
 #include "err.h"
 #include "records.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -62,6 +62,7 @@ struct source_state {
 	char type[32];      /* openssl-index, pem, jsonl, ... */
 	int64_t size;       /* bytes consumed */
 	int64_t lines;      /* lines consumed (logs), 0 for whole-file sources */
+	int64_t mtime_ns;   /* the file's modification time when it was read */
 	char sha256[65];    /* digest of the consumed bytes */
 	int64_t records;    /* records read from the file, all ingests together */
 	int64_t rejects;    /* records rejected */

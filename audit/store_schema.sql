@@ -46,10 +46,12 @@ CREATE TABLE reject(source TEXT NOT NULL, line INTEGER NOT NULL, reason TEXT NOT
 -- What each ingested file contributed: idempotency and report provenance.
 -- size and sha256 cover the bytes consumed so far (all of a file, or the
 -- complete lines of a log); lines counts the lines among them, so that an
--- appended log is read on from where the last ingest stopped.
+-- appended log is read on from where the last ingest stopped. mtime_ns is
+-- the file's modification time when it was read: a file whose size and
+-- mtime are unchanged is skipped without reading it again.
 CREATE TABLE source_file(path TEXT PRIMARY KEY, kind TEXT, type TEXT,
   size INTEGER, sha256 TEXT, lines INTEGER, records INTEGER, rejects INTEGER,
-  ingested_at TEXT);
+  ingested_at TEXT, mtime_ns INTEGER);
 
 -- Check runs and their results; reports render from these, never re-run checks.
 CREATE TABLE run(id INTEGER PRIMARY KEY, started_at TEXT, finished_at TEXT,

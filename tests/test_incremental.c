@@ -167,6 +167,43 @@ START_TEST(incomplete_last_line_waits)
 }
 END_TEST
 
+/* An unchanged size and modification time mean an unchanged file: it is
+ * not read (nor digested) again; --full reads it whatever its time says. */
+START_TEST(same_size_and_time_are_not_read_again)
+{
+	struct tu_out o;
+	char *a;
+
+	write_log(day1, "w");
+	o = ingest("t.db");
+	tu_out_free(&o);
+	/* same length, other content, and the old time put back */
+	o = tu_run("cd '%s/logs' && cp -p ra.jsonl old && sed -i 's/09:05:00/09:06:00/' ra.jsonl"
+		   " && touch -r old ra.jsonl && rm old", dir);
+	ck_assert_int_eq(o.status, 0);
+	tu_out_free(&o);
+	o = ingest("t.db");
+	ck_assert_msg(strstr(o.err, "0 files read, 1 unchanged"), "%s", o.err);
+	tu_out_free(&o);
+	a = dump("t.db");
+	ck_assert_msg(strstr(a, "2024-03-01 01:05:00|accept"), "%s", a);
+	free(a);
+	o = tu_run("'%s' -c '%s/ca-audit.yaml' --db '%s/t.db' ingest --full", tu_bin(), dir, dir);
+	ck_assert_msg(strstr(o.err, "1 files read"), "%s", o.err);
+	tu_out_free(&o);
+	a = dump("t.db");
+	ck_assert_msg(strstr(a, "2024-03-01 01:06:00|accept"), "--full missed the change: %s", a);
+	ck_assert_msg(!strstr(a, "2024-03-01 01:05:00|accept"), "%s", a);
+	free(a);
+	/* a file only touched is digested once, found equal, and then skipped */
+	o = tu_run("touch '%s/logs/ra.jsonl'", dir);
+	tu_out_free(&o);
+	o = ingest("t.db");
+	ck_assert_msg(strstr(o.err, "0 files read, 1 unchanged"), "%s", o.err);
+	tu_out_free(&o);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("incremental");
@@ -178,6 +215,7 @@ int main(void)
 	tcase_add_test(tc, day_by_day_equals_all_at_once);
 	tcase_add_test(tc, rewritten_log_is_read_again);
 	tcase_add_test(tc, incomplete_last_line_waits);
+	tcase_add_test(tc, same_size_and_time_are_not_read_again);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -68,6 +68,30 @@ START_TEST(newer_store_is_refused)
 }
 END_TEST
 
+START_TEST(older_store_is_migrated)
+{
+	struct store *st;
+	struct err e = {0};
+	struct source_state ss = {.size = 1, .mtime_ns = 42};
+	char *v;
+
+	ck_assert_int_eq(store_open(path, 0, &st, &e), 0);
+	store_close(st);
+	/* what schema 1 looked like: no mtime_ns */
+	raw_exec("ALTER TABLE source_file DROP COLUMN mtime_ns;"
+		 " UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+	ck_assert_int_eq(store_open(path, 0, &st, &e), 0);
+	v = store_meta_get(st, "schema_version");
+	ck_assert_int_eq(atoi(v), STORE_SCHEMA_VERSION);
+	free(v);
+	ck_assert_int_eq(store_source_put(st, "a.jsonl", &ss, &e), 0);
+	memset(&ss, 0, sizeof ss);
+	ck_assert_int_eq(store_source_get(st, "a.jsonl", &ss, &e), 1);
+	ck_assert_int_eq(ss.mtime_ns, 42);
+	store_close(st);
+}
+END_TEST
+
 START_TEST(foreign_database_is_refused)
 {
 	struct store *st;
@@ -168,6 +192,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, new_store_has_schema_version);
 	tcase_add_test(tc, newer_store_is_refused);
+	tcase_add_test(tc, older_store_is_migrated);
 	tcase_add_test(tc, foreign_database_is_refused);
 	tcase_add_test(tc, missing_store_read_only_is_an_error);
 	tcase_add_test(tc, puts_are_idempotent);
