@@ -11,25 +11,6 @@
 
 #include "timeutil.h"
 
-/* A calendar date YYYY-MM-DD that exists. */
-static int valid_date(const char *s)
-{
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int y, m, d;
-
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return 0;
-	y = atoi(s);
-	m = atoi(s + 5);
-	d = atoi(s + 8);
-	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-		return 0;
-	return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100) || y % 400 == 0));
-}
-
 int cli_config(struct cli *c, struct err *e)
 {
 	if (c->cfg)
@@ -39,7 +20,7 @@ int cli_config(struct cli *c, struct err *e)
 	if (time_set_zone(c->cfg->timezone, e))
 		return -1;
 	if (c->as_of) {
-		if (!valid_date(c->as_of))
+		if (!time_valid_date(c->as_of))
 			return err_set(e, CA_EUSAGE, NULL, 0, 0,
 				       "--as-of expects a date YYYY-MM-DD, found '%s'", c->as_of);
 		snprintf(c->today, sizeof c->today, "%s", c->as_of);

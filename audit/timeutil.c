@@ -92,7 +92,7 @@ const char *time_zone(void)
 
 /* Howard Hinnant's days_from_civil: days since 1970-01-01 of a proleptic
  * Gregorian date, valid for every year an int holds. */
-static long long days_from_civil(long long y, int m, int d)
+long long time_days_from_civil(long long y, int m, int d)
 {
 	long long era, yoe, doy, doe;
 
@@ -104,7 +104,7 @@ static long long days_from_civil(long long y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(long long z, long long *y, int *m, int *d)
+void time_civil_from_days(long long z, long long *y, int *m, int *d)
 {
 	long long era, doe, yoe, doy, mp;
 
@@ -119,7 +119,7 @@ static void civil_from_days(long long z, long long *y, int *m, int *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
-static int days_in_month(int y, int m)
+int time_days_in_month(int y, int m)
 {
 	static const int n[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -200,10 +200,10 @@ static int check_ranges(const struct civil *c, int oh, int om, const char *in, s
 	if (c->mon < 1 || c->mon > 12)
 		return err_set(e, CA_EINPUT, NULL, 0, 0, "%s, found '%s' (month %02d is not "
 			       "in 01-12)", x, in, c->mon);
-	if (c->day < 1 || c->day > days_in_month(c->year, c->mon))
+	if (c->day < 1 || c->day > time_days_in_month(c->year, c->mon))
 		return err_set(e, CA_EINPUT, NULL, 0, 0, "%s, found '%s' (day %02d is not in "
 			       "01-%02d for %04d-%02d)", x, in, c->day,
-			       days_in_month(c->year, c->mon), c->year, c->mon);
+			       time_days_in_month(c->year, c->mon), c->year, c->mon);
 	if (c->hour > 23)
 		return err_set(e, CA_EINPUT, NULL, 0, 0, "%s, found '%s' (hour %02d is not "
 			       "in 00-23)", x, in, c->hour);
@@ -264,7 +264,7 @@ static int local_epoch(const char *zone, const struct civil *c, time_t *out)
 
 static time_t civil_epoch(const struct civil *c)
 {
-	return (time_t)(days_from_civil(c->year, c->mon, c->day) * 86400LL +
+	return (time_t)(time_days_from_civil(c->year, c->mon, c->day) * 86400LL +
 			c->hour * 3600 + c->min * 60 + c->sec - c->offset);
 }
 
@@ -291,7 +291,7 @@ void time_epoch_utc(time_t t, char out[20])
 		rem += 86400;
 		days--;
 	}
-	civil_from_days(days, &y, &m, &d);
+	time_civil_from_days(days, &y, &m, &d);
 	format_stamp(out, 20, y, m, d, (int)(rem / 3600), (int)(rem / 60 % 60),
 		     (int)(rem % 60), 1);
 }
@@ -342,7 +342,7 @@ static int tm_valid(const struct tm *tm)
 	int y = tm->tm_year + 1900, m = tm->tm_mon + 1;
 
 	return m >= 1 && m <= 12 && tm->tm_mday >= 1 &&
-	       tm->tm_mday <= days_in_month(y, m) && tm->tm_hour <= 23 &&
+	       tm->tm_mday <= time_days_in_month(y, m) && tm->tm_hour <= 23 &&
 	       tm->tm_min <= 59 && tm->tm_sec <= 59;
 }
 
@@ -391,7 +391,7 @@ time_t time_utc_epoch(const char *utc)
 	    !digits(&p, 2, &c.hour) || *p++ != ':' || !digits(&p, 2, &c.min) ||
 	    *p++ != ':' || !digits(&p, 2, &c.sec) || *p)
 		return -1;
-	if (c.mon < 1 || c.mon > 12 || c.day < 1 || c.day > days_in_month(c.year, c.mon) ||
+	if (c.mon < 1 || c.mon > 12 || c.day < 1 || c.day > time_days_in_month(c.year, c.mon) ||
 	    c.hour > 23 || c.min > 59 || c.sec > 59)
 		return -1;
 	return civil_epoch(&c);
@@ -420,7 +420,7 @@ int time_local_date_utc(const char *date, char out[20])
 	if (!p || !digits(&p, 4, &c.year) || *p++ != '-' || !digits(&p, 2, &c.mon) ||
 	    *p++ != '-' || !digits(&p, 2, &c.day) || *p)
 		return -1;
-	if (c.mon < 1 || c.mon > 12 || c.day < 1 || c.day > days_in_month(c.year, c.mon))
+	if (c.mon < 1 || c.mon > 12 || c.day < 1 || c.day > time_days_in_month(c.year, c.mon))
 		return -1;
 	if (local_epoch(zone_name, &c, &t))
 		return -1;
@@ -436,4 +436,19 @@ void time_today(char out[11])
 	apply_zone(zone_name);
 	localtime_r(&now, &tm);
 	format_stamp(out, 11, tm.tm_year + 1900LL, tm.tm_mon + 1, tm.tm_mday, 0, 0, 0, 0);
+}
+
+int time_valid_date(const char *s)
+{
+	int y, m, d;
+
+	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	y = atoi(s);
+	m = atoi(s + 5);
+	d = atoi(s + 8);
+	return m >= 1 && m <= 12 && d >= 1 && d <= time_days_in_month(y, m);
 }

@@ -26,6 +26,14 @@ int time_to_utc(const char *in, char out[20], struct err *e);
 int time_parse_fmt(const char *in, const char *fmt, const char *zone, char out[20],
 		   struct err *e);
 
+/* Calendar arithmetic on the proleptic Gregorian calendar, shared by every
+ * module that counts days: days since 1970-01-01 and back, month lengths,
+ * and whether s is exactly a real date "YYYY-MM-DD". */
+long long time_days_from_civil(long long y, int m, int d);
+void time_civil_from_days(long long z, long long *y, int *m, int *d);
+int time_days_in_month(int y, int m);
+int time_valid_date(const char *s);
+
 /* Seconds since the epoch for a stored UTC time; -1 if malformed. */
 time_t time_utc_epoch(const char *utc);
 /* Formats epoch seconds as stored UTC text. */

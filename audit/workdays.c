@@ -11,6 +11,7 @@
  * SQL functions may run on several threads.
  */
 #include "workdays.h"
+#include "timeutil.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -43,40 +44,24 @@ struct wd_cal {
 static struct wd_cal wd_active = {NULL, 0, 1, 0};
 static pthread_once_t wd_once = PTHREAD_ONCE_INIT;
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's
- * days_from_civil). */
+/* Day numbers are timeutil.h's (days since 1970-01-01). */
 static long wd_day_number(int y, int m, int d)
 {
-	long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
+	return (long)time_days_from_civil(y, m, d);
 }
 
 static void wd_civil(long z, int *y, int *m, int *d)
 {
-	long era, doe, yoe, doy, mp;
+	long long yy;
 
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
+	time_civil_from_days(z, &yy, m, d);
+	*y = (int)yy;
 }
 
 /* Parses exactly "YYYY-MM-DD" (years 1000-9999) at s into a day number. */
 static int wd_parse_date(const char *s, long *day, int *year)
 {
-	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int y, m, d, i, leap;
+	int y, m, d, i;
 
 	for (i = 0; i < 10; i++) {
 		if (i == 4 || i == 7) {
@@ -89,8 +74,7 @@ static int wd_parse_date(const char *s, long *day, int *year)
 	y = atoi(s);
 	m = (s[5] - '0') * 10 + (s[6] - '0');
 	d = (s[8] - '0') * 10 + (s[9] - '0');
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (y < 1000 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap))
+	if (y < 1000 || m < 1 || m > 12 || d < 1 || d > time_days_in_month(y, m))
 		return -1;
 	*day = wd_day_number(y, m, d);
 	if (year)

@@ -31,6 +31,7 @@
 #include <openssl/objects.h>
 
 #include "idcodes.h"
+#include "timeutil.h"
 
 /* One DER element inside a bounded buffer. */
 struct tlv {
@@ -610,14 +611,6 @@ static int subject_fields(const struct name *nm, struct cert_rec *out)
 
 /* ---- times, serial, key --------------------------------------------- */
 
-static int days_in_month(int y, int m)
-{
-	static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 && leap ? 29 : d[m - 1];
-}
-
 /* Writes "YYYY-MM-DD HH:MM:SS"; fields must be in range (year 0..9999). */
 static void time_fmt(char out[20], int y, int mo, int d, int h, int mi, int s)
 {
@@ -685,7 +678,7 @@ static int time_parse(const struct tlv *t, char out[20])
 	h = digits(p + 4, 2);
 	mi = digits(p + 6, 2);
 	s = digits(p + 8, 2);
-	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h < 0 || h > 23 ||
+	if (mo < 1 || mo > 12 || d < 1 || d > time_days_in_month(y, mo) || h < 0 || h > 23 ||
 	    mi < 0 || mi > 59 || s < 0 || s > 59)
 		return -1;
 	time_fmt(out, y, mo, d, h, mi, s);

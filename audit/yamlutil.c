@@ -5,6 +5,7 @@
  * document, and messages that point at the node.
  */
 #include "yamlutil.h"
+#include "timeutil.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -269,26 +270,11 @@ int ydoc_to_int(struct ydoc *d, yaml_node_t *n, long *out, struct err *e)
 	return 0;
 }
 
-static int valid_date(const char *s)
-{
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int y, m, dd;
-	char tail;
-
-	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &dd, &tail) != 3)
-		return 0;
-	if (s[4] != '-' || s[7] != '-' || m < 1 || m > 12 || dd < 1 || dd > mdays[m - 1])
-		return 0;
-	if (m == 2 && dd == 29 && !((y % 4 == 0 && y % 100) || y % 400 == 0))
-		return 0;
-	return 1;
-}
-
 int ydoc_to_date(struct ydoc *d, yaml_node_t *n, char **out, struct err *e)
 {
 	const char *s = ydoc_scalar(n);
 
-	if (!s || !valid_date(s))
+	if (!s || !time_valid_date(s))
 		return ydoc_error(d, n, e, "expected a date YYYY-MM-DD%s%s%s",
 				  s ? ", found '" : "", s ? s : "", s ? "'" : "");
 	return ydoc_to_str(d, n, out, e);
