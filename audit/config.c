@@ -9,6 +9,7 @@
  * and reports show what the user wrote.
  */
 #include "config.h"
+#include "pathglob.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,18 +201,6 @@ char *config_path(const struct config *c, const char *rel)
 	if (asprintf(&out, "%s%s%s", dir, dir[n - 1] == '/' ? "" : "/", rel) < 0)
 		return NULL;
 	return out;
-}
-
-/* The directory part of path: "." when it has none, "/" for the root. */
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		return strdup(".");
-	if (slash == path)
-		return strdup("/");
-	return strndup(path, (size_t)(slash - path));
 }
 
 /* ---- typed values ---- */
@@ -693,7 +682,7 @@ int config_load(const char *path, struct config **out, struct err *e)
 	int rc = -1;
 
 	*out = NULL;
-	if (!c || !(c->path = strdup(path)) || !(c->dir = dir_of(path)) || config_defaults(c)) {
+	if (!c || !(c->path = strdup(path)) || !(c->dir = path_dirname(path)) || config_defaults(c)) {
 		err_set(e, CA_EINTERNAL, path, 0, 0, "out of memory");
 		goto out;
 	}

@@ -149,3 +149,14 @@ int pathglob(const char *pattern, struct strlist *out, struct err *e)
 	free(buf);
 	return rc;
 }
+
+char *path_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}

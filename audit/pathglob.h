@@ -17,4 +17,8 @@
  * not an error (0 files); a plain path that does not exist is. */
 int pathglob(const char *pattern, struct strlist *out, struct err *e);
 
+/* The directory part of path: "." when it has none, "/" for the root;
+ * malloc'd, owned by the caller, NULL on ENOMEM. */
+char *path_dirname(const char *path);
+
 #endif

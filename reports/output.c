@@ -15,18 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
-
-/* The directory part of path ("." when it has none); owned by the caller. */
-static char *output_dirname(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		return strdup(".");
-	if (slash == path)
-		return strdup("/");
-	return strndup(path, (size_t)(slash - path));
-}
+#include "pathglob.h"
 
 char *output_temp(const char *path, struct err *e)
 {
@@ -46,7 +35,7 @@ char *output_temp(const char *path, struct err *e)
 	snprintf(tmp + dlen, n - dlen, ".%s.XXXXXX", base);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		char *dir = output_dirname(path);
+		char *dir = path_dirname(path);
 
 		saved = errno;
 		err_set(e, CA_EIO, path, 0, 0, "unable to create a file in '%s': %s",
@@ -91,7 +80,7 @@ int output_commit(const char *tmp, const char *path, struct err *e)
 	}
 	/* The report is complete under its name; a failed directory sync only
 	 * weakens durability, so it is not an error. */
-	dir = output_dirname(path);
+	dir = path_dirname(path);
 	if (dir)
 		output_sync(dir, 1);
 	free(dir);
