@@ -121,6 +121,8 @@ static int migrate(struct store *s, int version, struct err *e)
 	static const char *const steps[] = {
 		/* 1 -> 2: skip unchanged files by size and modification time */
 		"ALTER TABLE source_file ADD COLUMN mtime_ns INTEGER;",
+		/* 2 -> 3: months of activity found by index (activity_month) */
+		"CREATE INDEX IF NOT EXISTS certificate_not_before ON certificate(not_before);",
 	};
 	char buf[64];
 
@@ -499,6 +501,8 @@ static const char *const bulk_indexes[][3] = {
 	{"event", "event_kind", "CREATE INDEX IF NOT EXISTS event_kind ON event(kind, at)"},
 	{"certificate", "certificate_serial",
 	 "CREATE INDEX IF NOT EXISTS certificate_serial ON certificate(serial)"},
+	{"certificate", "certificate_not_before",
+	 "CREATE INDEX IF NOT EXISTS certificate_not_before ON certificate(not_before)"},
 };
 
 /* Whether table has no row: not a count(*), which reads a million-row

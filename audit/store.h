@@ -22,7 +22,7 @@
 #include "err.h"
 #include "records.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 

@@ -13,6 +13,7 @@ CREATE TABLE certificate(
   sha256 TEXT, source TEXT,
   UNIQUE(issuer, serial));
 CREATE INDEX certificate_serial ON certificate(serial);
+CREATE INDEX certificate_not_before ON certificate(not_before);
 
 CREATE TABLE application(
   app TEXT PRIMARY KEY, applicant_type TEXT, applicant_name TEXT,

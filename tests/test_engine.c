@@ -311,6 +311,40 @@ START_TEST(authorizer_refuses_writes)
 }
 END_TEST
 
+static const char months_yaml[] =
+	"checklist: months\n"
+	"title: 月份\n"
+	"items:\n"
+	"  - {id: m, title: M, check: {sql: \"SELECT month AS key, first_at AS record_date,"
+	" first_at FROM activity_month\", message: m}}\n";
+
+/* activity_month buckets event and certificate times (UTC) by local month:
+ * 16:00 UTC on the last day of a month is the next month in Shanghai. */
+START_TEST(activity_month_by_local_time)
+{
+	char *path = tu_write_in(dir, "months.yaml", months_yaml);
+	struct checklist *cl = load(path);
+	struct engine_summary sum;
+	struct err e = {0};
+	int64_t r;
+
+	ck_assert_int_eq(store_begin(st, &e), 0);
+	put_event("2019-12-31 16:00:00", "notice", "A1", NULL, NULL);
+	put_event("2021-03-31 15:59:59", "revoke", NULL, "01", NULL);
+	ck_assert_int_eq(store_commit(st, &e), 0);
+	r = run(cl, "2025-01-03", &sum);
+	assert_rows("SELECT key, json_extract(evidence, '$.first_at') FROM finding"
+		    " WHERE run = ?1 ORDER BY key", r, NULL,
+		    "2017-01|2017-01-01 00:00:00\n" /* the certificates' notBefore */
+		    "2017-06|2017-06-30 15:59:59\n"
+		    "2017-07|2017-06-30 16:00:00\n"
+		    "2020-01|2019-12-31 16:00:00\n"
+		    "2021-03|2021-03-31 15:59:59\n");
+	checklist_free(cl);
+	free(path);
+}
+END_TEST
+
 /* The line of the JSON output for one key of item 1.1. */
 static char *json_line_for(int64_t r, int reveal, const char *key)
 {
@@ -438,6 +472,7 @@ int main(void)
 	tcase_add_test(tc, runaway_sql_is_stopped);
 	tcase_add_test(tc, json_output_masks);
 	tcase_add_test(tc, waivers_apply_until_expiry);
+	tcase_add_test(tc, activity_month_by_local_time);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -68,8 +68,16 @@ START_TEST(newer_store_is_refused)
 }
 END_TEST
 
+static int one_row(void *p, int n, char **v, char **names)
+{
+	(void)n, (void)v, (void)names;
+	++*(int *)p;
+	return 0;
+}
+
 START_TEST(older_store_is_migrated)
 {
+	int rows = 0;
 	struct store *st;
 	struct err e = {0};
 	struct source_state ss = {.size = 1, .mtime_ns = 42};
@@ -77,8 +85,8 @@ START_TEST(older_store_is_migrated)
 
 	ck_assert_int_eq(store_open(path, 0, &st, &e), 0);
 	store_close(st);
-	/* what schema 1 looked like: no mtime_ns */
-	raw_exec("ALTER TABLE source_file DROP COLUMN mtime_ns;"
+	/* what schema 1 looked like: no mtime_ns, no certificate_not_before */
+	raw_exec("ALTER TABLE source_file DROP COLUMN mtime_ns; DROP INDEX certificate_not_before;"
 		 " UPDATE meta SET value = '1' WHERE key = 'schema_version'");
 	ck_assert_int_eq(store_open(path, 0, &st, &e), 0);
 	v = store_meta_get(st, "schema_version");
@@ -88,6 +96,9 @@ START_TEST(older_store_is_migrated)
 	memset(&ss, 0, sizeof ss);
 	ck_assert_int_eq(store_source_get(st, "a.jsonl", &ss, &e), 1);
 	ck_assert_int_eq(ss.mtime_ns, 42);
+	ck_assert_int_eq(sqlite3_exec(store_db(st), "SELECT 1 FROM sqlite_master WHERE name ="
+				      " 'certificate_not_before'", one_row, &rows, NULL), SQLITE_OK);
+	ck_assert_int_eq(rows, 1);
 	store_close(st);
 }
 END_TEST
