@@ -115,7 +115,8 @@ static int schema_version(struct store *s, int *version, struct err *e)
 }
 
 /* Brings a store written by an older ca-audit up to this schema, one
- * version at a time, in one transaction. */
+ * version at a time, in one transaction; its views are made anew from this
+ * version's schema (they hold no data). */
 static int migrate(struct store *s, int version, struct err *e)
 {
 	static const char *const steps[] = {
@@ -131,6 +132,9 @@ static int migrate(struct store *s, int version, struct err *e)
 	for (int v = version; v < STORE_SCHEMA_VERSION; v++)
 		if (exec(s, steps[v - 1], e))
 			goto fail;
+	if (exec(s, "DROP VIEW IF EXISTS issuance", e) ||
+	    exec(s, strstr(STORE_SCHEMA_SQL, "\nCREATE VIEW "), e))
+		goto fail;
 	snprintf(buf, sizeof buf, "%d", STORE_SCHEMA_VERSION);
 	if (store_meta_set(s, "schema_version", buf, e) || exec(s, "COMMIT", e))
 		goto fail;

@@ -76,9 +76,13 @@ CREATE INDEX finding_key ON finding(checklist, item, key);
 CREATE TABLE report_log(kind TEXT, period TEXT, made_at TEXT, as_of TEXT,
   format TEXT, path TEXT);
 
+-- Views come last: a migration drops them and runs the rest of this file
+-- from the first view on, so that an upgraded store has this version's.
+--
 -- One row per issued (non-CA) certificate with its application and the first
 -- time of each step. "First" prefers a passing identity check or review, so
--- that a failed attempt later corrected does not hide the passing one.
+-- that a failed attempt later corrected does not hide the passing one: the
+-- first passing one by the index order, else the first.
 CREATE VIEW issuance AS
 SELECT c.serial, c.issuer, c.subject, c.cn, c.o, c.ou, c.c, c.st, c.l, c.email,
        c.id_type, c.id_number, c.not_before, c.not_after, c.sig_alg, c.key_alg,
@@ -100,12 +104,16 @@ LEFT JOIN event ie ON ie.rowid = (SELECT rowid FROM event
 LEFT JOIN application a ON a.app = ie.app
 LEFT JOIN event n ON n.rowid = (SELECT rowid FROM event
     WHERE app = ie.app AND kind = 'notice' ORDER BY at, rowid LIMIT 1)
-LEFT JOIN event idv ON idv.rowid = (SELECT rowid FROM event
-    WHERE app = ie.app AND kind = 'identity_verify'
-    ORDER BY result IS NOT 'pass', at, rowid LIMIT 1)
-LEFT JOIN event rv ON rv.rowid = (SELECT rowid FROM event
-    WHERE app = ie.app AND kind = 'review'
-    ORDER BY result IS NOT 'pass', at, rowid LIMIT 1)
+LEFT JOIN event idv ON idv.rowid = coalesce(
+    (SELECT rowid FROM event WHERE app = ie.app AND kind = 'identity_verify'
+       AND result = 'pass' ORDER BY at, rowid LIMIT 1),
+    (SELECT rowid FROM event WHERE app = ie.app AND kind = 'identity_verify'
+       ORDER BY at, rowid LIMIT 1))
+LEFT JOIN event rv ON rv.rowid = coalesce(
+    (SELECT rowid FROM event WHERE app = ie.app AND kind = 'review'
+       AND result = 'pass' ORDER BY at, rowid LIMIT 1),
+    (SELECT rowid FROM event WHERE app = ie.app AND kind = 'review'
+       ORDER BY at, rowid LIMIT 1))
 LEFT JOIN event ct ON ct.rowid = (SELECT rowid FROM event
     WHERE app = ie.app AND kind = 'contract' ORDER BY at, rowid LIMIT 1)
 LEFT JOIN event dl ON dl.rowid = (SELECT rowid FROM event

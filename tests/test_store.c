@@ -87,8 +87,9 @@ START_TEST(older_store_is_migrated)
 	store_close(st);
 	/* what schema 1 looked like: no mtime_ns, no certificate_not_before */
 	raw_exec("ALTER TABLE source_file DROP COLUMN mtime_ns; DROP INDEX certificate_not_before;"
+		 " DROP VIEW issuance; CREATE VIEW issuance AS SELECT 1 AS old;"
 		 " UPDATE meta SET value = '1' WHERE key = 'schema_version'");
-	ck_assert_int_eq(store_open(path, 0, &st, &e), 0);
+	ck_assert_msg(store_open(path, 0, &st, &e) == 0, "%s", e.msg);
 	v = store_meta_get(st, "schema_version");
 	ck_assert_int_eq(atoi(v), STORE_SCHEMA_VERSION);
 	free(v);
@@ -99,6 +100,10 @@ START_TEST(older_store_is_migrated)
 	ck_assert_int_eq(sqlite3_exec(store_db(st), "SELECT 1 FROM sqlite_master WHERE name ="
 				      " 'certificate_not_before'", one_row, &rows, NULL), SQLITE_OK);
 	ck_assert_int_eq(rows, 1);
+	/* the view is this version's again */
+	ck_assert_int_eq(sqlite3_exec(store_db(st), "SELECT 1 FROM pragma_table_info('issuance')"
+				      " WHERE name = 't_identity'", one_row, &rows, NULL), SQLITE_OK);
+	ck_assert_int_eq(rows, 2);
 	store_close(st);
 }
 END_TEST
