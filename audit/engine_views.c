@@ -7,6 +7,8 @@
  *
  * app_flow gives application-keyed items one row per application (from its
  * apply event, or any event naming it) with the first time of each step;
+ * the steps' first times come from one GROUP BY walk of the event_app
+ * index rather than a probe per step and application;
  * notice_items joins the items of every notice at or before the first
  * accept, since a CA may give the five matters in several notices.
  * revocation gives certificate-keyed revocation items the revocation time
@@ -35,27 +37,26 @@ const char *const engine_views_sql =
 	"     AND kind = 'notice' AND at <= b.t_accept) AS notice_items,\n"
 	"  ct.at AS t_contract, ct.contract, ct.cps_version AS contract_cps,\n"
 	"  ct.covers AS contract_covers,\n"
-	"  (SELECT max(c.not_after) FROM main.certificate c WHERE c.serial IN\n"
-	"     (SELECT serial FROM main.event WHERE app = b.app AND kind = 'issue'))\n"
-	"     AS last_not_after\n"
-	"FROM (SELECT ids.app, a.applicant_type, a.applicant_name, a.applicant_id_type,\n"
+	"  (SELECT max(c.not_after) FROM main.event i\n"
+	"     JOIN main.certificate c ON c.serial = i.serial\n"
+	"     WHERE i.app = b.app AND i.kind = 'issue') AS last_not_after\n"
+	"FROM (SELECT x.app, a.applicant_type, a.applicant_name, a.applicant_id_type,\n"
 	"        a.applicant_id, a.cert_type, a.sector, a.channel, a.applied_at AS t_apply,\n"
-	"        (SELECT min(at) FROM main.event WHERE app = ids.app AND kind = 'accept')\n"
-	"          AS t_accept,\n"
-	"        (SELECT min(at) FROM main.event WHERE app = ids.app AND kind = 'issue')\n"
-	"          AS t_issue,\n"
+	"        x.t_accept, x.t_issue,\n"
 	"        (SELECT group_concat(serial) FROM (SELECT DISTINCT serial FROM main.event\n"
-	"           WHERE app = ids.app AND kind = 'issue' AND serial IS NOT NULL\n"
+	"           WHERE app = x.app AND kind = 'issue' AND serial IS NOT NULL\n"
 	"           ORDER BY serial)) AS serials,\n"
-	"        (SELECT min(at) FROM main.event WHERE app = ids.app AND kind = 'archive')\n"
-	"          AS t_archive,\n"
-	"        (SELECT min(at) FROM main.event WHERE app = ids.app AND kind = 'purge')\n"
-	"          AS t_purge,\n"
-	"        coalesce(a.applied_at, (SELECT min(at) FROM main.event WHERE app = ids.app))\n"
-	"          AS record_date\n"
-	"      FROM (SELECT app FROM main.application\n"
-	"            UNION SELECT app FROM main.event WHERE app IS NOT NULL) ids\n"
-	"      LEFT JOIN main.application a ON a.app = ids.app) b\n"
+	"        x.t_archive, x.t_purge, coalesce(a.applied_at, x.t_first) AS record_date\n"
+	"      FROM (SELECT app, min(CASE kind WHEN 'accept' THEN at END) AS t_accept,\n"
+	"              min(CASE kind WHEN 'issue' THEN at END) AS t_issue,\n"
+	"              min(CASE kind WHEN 'archive' THEN at END) AS t_archive,\n"
+	"              min(CASE kind WHEN 'purge' THEN at END) AS t_purge,\n"
+	"              min(at) AS t_first\n"
+	"            FROM main.event WHERE app IS NOT NULL GROUP BY app\n"
+	"            UNION ALL\n"
+	"            SELECT app, NULL, NULL, NULL, NULL, NULL FROM main.application ap\n"
+	"            WHERE NOT EXISTS (SELECT 1 FROM main.event e WHERE e.app = ap.app)) x\n"
+	"      LEFT JOIN main.application a ON a.app = x.app) b\n"
 	"LEFT JOIN main.event ct ON ct.rowid = (SELECT rowid FROM main.event\n"
 	"    WHERE app = b.app AND kind = 'contract' ORDER BY at, rowid LIMIT 1);\n"
 	"DROP VIEW IF EXISTS temp.revocation_def;\n"
