@@ -192,10 +192,10 @@ static int extensions_ok(const struct tlv *exts)
 int crl_der_next(const struct crl_der *c, const unsigned char **cursor,
 		 struct crl_der_entry *out)
 {
-	const unsigned char *end = c->revoked.p + c->revoked.len, *p;
+	const unsigned char *end, *p;
 	struct tlv ent, serial, date, exts;
 
-	if (!c->revoked.p || *cursor >= end)
+	if (!c->revoked.p || *cursor >= (end = c->revoked.p + c->revoked.len))
 		return 0;
 	if (tlv_expect(cursor, end, TAG_SEQUENCE, &ent))
 		return -1;
