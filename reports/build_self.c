@@ -5,11 +5,18 @@
  * findings never sit in memory, manual items with their attestations, and
  * the provenance. Evidence is stored unmasked; masking happens here, per
  * field, unless reveal.
+ *
+ * A report of a million findings is bound by reading them: the run's rows
+ * are located once through its index (self_extent) so that counts, and the
+ * findings themselves when rowid order is the report's order, are read as
+ * one sequential range, and evidence objects of the shape the engine writes
+ * are turned into text without a JSON parser (self_evidence_fast).
  */
 #include "builders.h"
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,12 +117,282 @@ static int self_evidence(struct sbuf *b, const char *json, int reveal)
 	return rc;
 }
 
+#define SELF_KINDS 16
+
+/* A key's mask kind, remembered. */
+struct self_kindmemo {
+	char key[32];          /* the key as written in the JSON, not terminated */
+	size_t n;
+	int kind;              /* mask_field_kind */
+};
+
 /* The row source of the findings table. */
 struct self_stream {
 	sqlite3_stmt *st;
 	int reveal;
-	struct sbuf evidence;
+	struct sbuf evidence;  /* the current row's evidence text */
+	struct sbuf key, value; /* scratch: a key and a value, terminated */
+	struct self_kindmemo kinds[SELF_KINDS];
+	size_t nkinds;
 };
+
+/* The evidence fast path. The engine writes each finding's evidence as a
+ * flat JSON object (jansson, JSON_COMPACT); parsing it with jansson per row
+ * was a tenth of a million-finding report. The fast path reads that shape by
+ * hand and declines (returns 1) on anything it does not take exactly as
+ * jansson does — \u escapes, reals, arrays and objects, duplicate keys,
+ * integers jansson would print differently, invalid UTF-8, trailing text —
+ * so that the jansson path decides those: both give the same text for every
+ * input the fast path accepts. */
+
+#define SELF_MAX_PAIRS 64
+
+/* A key or value as it lies in the JSON text. */
+struct self_tok {
+	const char *s;
+	size_t n;
+	int type;              /* SELF_STR, SELF_LIT (number, true, false) or SELF_NULL */
+	int esc;               /* a string with backslash escapes */
+};
+
+enum { SELF_STR, SELF_LIT, SELF_NULL };
+
+static const char *self_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* The length of the UTF-8 sequence at p when jansson accepts it, else 0. */
+static int self_utf8(const unsigned char *p)
+{
+	uint32_t v;
+	int n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xC2 && p[0] <= 0xDF) {
+		n = 2;
+		v = p[0] & 0x1F;
+	} else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+		n = 3;
+		v = p[0] & 0x0F;
+	} else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+		n = 4;
+		v = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		v = (v << 6) | (p[i] & 0x3F);
+	}
+	if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || (n == 3 && v < 0x800) ||
+	    (n == 4 && v < 0x10000))
+		return 0;
+	return n;
+}
+
+/* A string from p (just after its opening quote); the position after the
+ * closing quote, or NULL to decline. */
+static const char *self_str(const char *p, struct self_tok *t)
+{
+	const unsigned char *q = (const unsigned char *)p;
+	int n;
+
+	t->s = p;
+	t->type = SELF_STR;
+	t->esc = 0;
+	while (*q != '"') {
+		if (*q < 0x20)  /* a control character, or the end of the text */
+			return NULL;
+		if (*q == '\\') {
+			if (!q[1] || !strchr("\"\\/bfnrt", q[1]))
+				return NULL;
+			t->esc = 1;
+			q += 2;
+			continue;
+		}
+		n = self_utf8(q);
+		if (!n)
+			return NULL;
+		q += n;
+	}
+	t->n = (size_t)((const char *)q - p);
+	return (const char *)q + 1;
+}
+
+/* An integer that jansson prints back as written (no "-0", at most 18
+ * digits so it fits), true, false or null; the position after it, or NULL
+ * to decline. */
+static const char *self_lit(const char *p, struct self_tok *t)
+{
+	const char *q = p;
+
+	t->s = p;
+	t->type = SELF_LIT;
+	t->esc = 0;
+	if (!strncmp(p, "true", 4) || !strncmp(p, "null", 4)) {
+		q = p + 4;
+		if (*p == 'n')
+			t->type = SELF_NULL;
+	} else if (!strncmp(p, "false", 5)) {
+		q = p + 5;
+	} else {
+		if (*q == '-')
+			q++;
+		if (*q == '0' && q != p)
+			return NULL;
+		if (*q == '0' && q[1] >= '0' && q[1] <= '9')
+			return NULL;
+		while (*q >= '0' && *q <= '9')
+			q++;
+		if (q == p || q[-1] == '-' || q - p > 18 || *q == '.' || *q == 'e' ||
+		    *q == 'E')
+			return NULL;
+	}
+	t->n = (size_t)(q - p);
+	return q;
+}
+
+/* Splits a flat object into its pairs; 0, or 1 to decline. */
+static int self_pairs(const char *json, struct self_tok *keys, struct self_tok *vals,
+		      size_t *npairs)
+{
+	const char *p = self_ws(json);
+	size_t n = 0, i;
+
+	if (*p != '{')
+		return 1;
+	p = self_ws(p + 1);
+	while (*p != '}') {
+		/* keys with escapes (rare) are declined, so that comparing raw
+		 * text finds every duplicate */
+		if (n == SELF_MAX_PAIRS || *p != '"' || !(p = self_str(p + 1, &keys[n])) ||
+		    keys[n].esc)
+			return 1;
+		for (i = 0; i < n; i++)
+			if (keys[i].n == keys[n].n && !memcmp(keys[i].s, keys[n].s, keys[n].n))
+				return 1;
+		p = self_ws(p);
+		if (*p != ':')
+			return 1;
+		p = self_ws(p + 1);
+		p = *p == '"' ? self_str(p + 1, &vals[n]) : self_lit(p, &vals[n]);
+		if (!p)
+			return 1;
+		n++;
+		p = self_ws(p);
+		if (*p == '}')
+			break;
+		if (*p != ',' || *(p = self_ws(p + 1)) != '"')
+			return 1;  /* no comma, or a trailing one */
+	}
+	*npairs = n;
+	return *self_ws(p + 1) ? 1 : 0;
+}
+
+/* Appends a string token's text with its escapes decoded. */
+static int self_unescape(struct sbuf *b, const struct self_tok *t)
+{
+	size_t i, from = 0;
+
+	if (!t->esc)
+		return sbuf_add(b, t->s, t->n);
+	for (i = 0; i < t->n; i++) {
+		char c;
+
+		if (t->s[i] != '\\')
+			continue;
+		switch (t->s[i + 1]) {
+		case 'b': c = '\b'; break;
+		case 'f': c = '\f'; break;
+		case 'n': c = '\n'; break;
+		case 'r': c = '\r'; break;
+		case 't': c = '\t'; break;
+		default: c = t->s[i + 1]; break;  /* " \ / */
+		}
+		if (sbuf_add(b, t->s + from, i - from) < 0 || sbuf_add(b, &c, 1) < 0)
+			return -1;
+		from = ++i + 1;
+	}
+	return sbuf_add(b, t->s + from, t->n - from);
+}
+
+/* The mask kind of a key (mask_field_kind), remembered for the few keys
+ * that every finding of an item repeats. */
+static int self_kind(struct self_stream *s, const struct self_tok *k)
+{
+	struct self_kindmemo *m;
+	size_t i;
+	int kind;
+
+	for (i = 0; i < s->nkinds; i++)
+		if (s->kinds[i].n == k->n && !memcmp(s->kinds[i].key, k->s, k->n))
+			return s->kinds[i].kind;
+	s->key.len = 0;
+	if (sbuf_add(&s->key, k->s, k->n) < 0)
+		return -1;
+	kind = mask_field_kind(s->key.s);
+	if (k->n < sizeof(m->key) && s->nkinds < SELF_KINDS) {
+		m = &s->kinds[s->nkinds++];
+		memcpy(m->key, k->s, k->n);
+		m->n = k->n;
+		m->kind = kind;
+	}
+	return kind;
+}
+
+/* Appends the value v of key k masked. */
+static int self_masked(struct self_stream *s, const struct self_tok *k,
+		       const struct self_tok *v)
+{
+	char *shown;
+	int rc;
+
+	s->key.len = 0;
+	s->value.len = 0;
+	if (sbuf_add(&s->key, k->s, k->n) < 0 || sbuf_add(&s->value, "", 0) < 0 ||
+	    self_unescape(&s->value, v) < 0)
+		return -1;
+	shown = mask_field(s->key.s, s->value.s);
+	if (!shown)
+		return -1;
+	rc = sbuf_str(&s->evidence, shown);
+	free(shown);
+	return rc;
+}
+
+/* self_evidence for the flat objects the engine writes: 0, 1 to leave it
+ * to self_evidence, -1 when memory ran out. */
+static int self_evidence_fast(struct self_stream *s, const char *json)
+{
+	struct self_tok keys[SELF_MAX_PAIRS], vals[SELF_MAX_PAIRS];
+	struct sbuf *b = &s->evidence;
+	size_t n, i;
+	int kind = 0;
+
+	if (self_pairs(json, keys, vals, &n))
+		return 1;
+	b->len = 0;
+	if (sbuf_add(b, "", 0) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((i && sbuf_add(b, "; ", 2) < 0) || sbuf_add(b, keys[i].s, keys[i].n) < 0 ||
+		    sbuf_add(b, "=", 1) < 0)
+			return -1;
+		if (vals[i].type == SELF_NULL)
+			continue;
+		if (!s->reveal && (kind = self_kind(s, &keys[i])) < 0)
+			return -1;
+		if ((kind ? self_masked(s, &keys[i], &vals[i]) : self_unescape(b, &vals[i])) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 
 static int self_next(void *ctx, struct rm_cell *cells)
 {
@@ -135,8 +412,14 @@ static int self_next(void *ctx, struct rm_cell *cells)
 	if (sqlite3_column_type(s->st, 8) == SQLITE_NULL) {
 		cells[8].text = NULL;
 	} else {
-		if (self_evidence(&s->evidence, (const char *)sqlite3_column_text(s->st, 8),
-				  s->reveal) < 0)
+		const char *json = (const char *)sqlite3_column_text(s->st, 8);
+
+		if (!json)  /* out of memory */
+			return -1;
+		rc = self_evidence_fast(s, json);
+		if (rc == 1)
+			rc = self_evidence(&s->evidence, json, s->reveal);
+		if (rc < 0)
 			return -1;
 		cells[8].text = s->evidence.s;
 	}
@@ -156,6 +439,8 @@ static void self_stream_free(void *ctx)
 
 	sqlite3_finalize(s->st);
 	free(s->evidence.s);
+	free(s->key.s);
+	free(s->value.s);
 	free(s);
 }
 
@@ -285,24 +570,6 @@ static int self_manual(sqlite3 *db, int64_t run, struct rm_section *s, struct er
 	return 0;
 }
 
-static int64_t self_count(sqlite3 *db, const char *sql, int64_t run, struct err *e)
-{
-	sqlite3_stmt *st;
-	int64_t n = -1;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		self_db_error(db, e);
-		return -1;
-	}
-	sqlite3_bind_int64(st, 1, run);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	else
-		self_db_error(db, e);
-	sqlite3_finalize(st);
-	return n;
-}
-
 static int self_kv_num(struct rm_section *s, const char *key, int64_t v)
 {
 	char buf[32];
@@ -311,64 +578,140 @@ static int self_kv_num(struct rm_section *s, const char *key, int64_t v)
 	return rm_kv(s, key, buf);
 }
 
+/* Where a run's findings lie in the table. A run's findings are inserted
+ * together, so their rowids normally fill one range: reading the range in
+ * rowid order is sequential, where the run's index (run, checklist, item,
+ * key) costs one table seek per finding — the bulk of the store's time in a
+ * report of a million findings. */
+struct self_extent {
+	int64_t n;             /* findings of the run */
+	int64_t lo, hi;        /* the least and greatest rowid among them */
+	int sorted;            /* rowid order is the report's order (checklist, item, key) */
+};
+
+/* Fills x in one pass over the run's index, which holds the rowids: no
+ * table row is read. */
+static int self_extent(sqlite3 *db, int64_t run, struct self_extent *x, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	x->sorted = 1;
+	if (sqlite3_prepare_v2(db, "SELECT rowid FROM finding WHERE run = ?"
+			       " ORDER BY checklist, item, key", -1, &st, NULL) != SQLITE_OK)
+		return self_db_error(db, e);
+	sqlite3_bind_int64(st, 1, run);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		if (x->n == 0 || id < x->lo)
+			x->lo = id;
+		if (x->n > 0 && id <= x->hi)
+			x->sorted = 0;
+		if (x->n == 0 || id > x->hi)
+			x->hi = id;
+		x->n++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : self_db_error(db, e);
+}
+
+/* Whether the run's range is worth scanning: at least half its rows are
+ * the run's (other runs' rows in it are read and dropped). */
+static int self_dense(const struct self_extent *x)
+{
+	return x->n > 0 && ((uint64_t)x->hi - (uint64_t)x->lo) / 2 < (uint64_t)x->n;
+}
+
+/* Runs sql, "SELECT v, count(*) ... GROUP BY v" with the run as ?1 (and
+ * x's range as ?2, ?3 when it takes them): counts[i] for the v equal to
+ * names[i], *total for all. */
+static int self_group(sqlite3 *db, const char *sql, int64_t run, const struct self_extent *x,
+		      const char *const *names, size_t n, int64_t *counts, int64_t *total,
+		      struct err *e)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	memset(counts, 0, n * sizeof(*counts));
+	*total = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return self_db_error(db, e);
+	sqlite3_bind_int64(st, 1, run);
+	if (sqlite3_bind_parameter_count(st) == 3) {
+		sqlite3_bind_int64(st, 2, x->lo);
+		sqlite3_bind_int64(st, 3, x->hi);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+
+		*total += sqlite3_column_int64(st, 1);
+		for (i = 0; v && i < n; i++)
+			if (!strcmp(v, names[i]))
+				counts[i] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : self_db_error(db, e);
+}
+
 /* The summary counts: items by result (anything else counts as an error),
  * findings by status. */
 static int self_summary(sqlite3 *db, int64_t run, struct rm_section *s,
-			int64_t *nfindings, struct err *e)
+			const struct self_extent *x, struct err *e)
 {
 	static const char *const results[] = {"pass", "fail", "manual", "na"};
 	static const char *const statuses[] = {"new", "open", "waived", "fixed"};
-	int64_t items, k, known = 0;
-	char sql[160], key[64];
+	int64_t items, known = 0, counts[4], total;
+	char key[64];
 	size_t i;
 
-	items = self_count(db, "SELECT count(*) FROM item_result WHERE run = ?", run, e);
-	if (items < 0 || self_kv_num(s, "检查项", items) < 0)
-		return items < 0 ? -1 : self_oom(e);
-	for (i = 0; i < sizeof(results) / sizeof(*results); i++) {
-		snprintf(sql, sizeof(sql), "SELECT count(*) FROM item_result WHERE run = ?"
-			 " AND result = '%s'", results[i]);
-		k = self_count(db, sql, run, e);
-		if (k < 0)
-			return -1;
-		known += k;
-		if (self_kv_num(s, self_label(results[i], self_results), k) < 0)
+	if (self_group(db, "SELECT result, count(*) FROM item_result WHERE run = ?1"
+		       " GROUP BY result", run, x, results, 4, counts, &items, e) < 0)
+		return -1;
+	if (self_kv_num(s, "检查项", items) < 0)
+		return self_oom(e);
+	for (i = 0; i < 4; i++) {
+		known += counts[i];
+		if (self_kv_num(s, self_label(results[i], self_results), counts[i]) < 0)
 			return self_oom(e);
 	}
-	if (self_kv_num(s, "检查出错", items - known) < 0)
+	if (self_kv_num(s, "检查出错", items - known) < 0 || self_kv_num(s, "问题", x->n) < 0)
 		return self_oom(e);
-	*nfindings = self_count(db, "SELECT count(*) FROM finding WHERE run = ?", run, e);
-	if (*nfindings < 0)
+	if (x->n > 0 &&
+	    self_group(db, self_dense(x)
+		       ? "SELECT status, count(*) FROM finding WHERE rowid BETWEEN ?2 AND ?3"
+			 " AND +run = ?1 GROUP BY status"
+		       : "SELECT status, count(*) FROM finding WHERE run = ?1 GROUP BY status",
+		       run, x, statuses, 4, counts, &total, e) < 0)
 		return -1;
-	if (self_kv_num(s, "问题", *nfindings) < 0)
-		return self_oom(e);
-	for (i = 0; i < sizeof(statuses) / sizeof(*statuses); i++) {
-		snprintf(sql, sizeof(sql), "SELECT count(*) FROM finding WHERE run = ?"
-			 " AND status = '%s'", statuses[i]);
-		k = self_count(db, sql, run, e);
-		if (k < 0)
-			return -1;
+	for (i = 0; i < 4; i++) {
 		snprintf(key, sizeof(key), "问题（%s）", self_label(statuses[i], self_statuses));
-		if (self_kv_num(s, key, k) < 0)
+		if (self_kv_num(s, key, x->n > 0 ? counts[i] : 0) < 0)
 			return self_oom(e);
 	}
 	return 0;
 }
 
-static int self_findings(struct rm_doc *d, sqlite3 *db, int64_t run, int64_t nfindings,
-			 int reveal, struct err *e)
+#define SELF_FINDING_COLUMNS "SELECT checklist, item, key, severity, status, message," \
+	" first_seen, last_seen, evidence FROM finding"
+
+static int self_findings(struct rm_doc *d, sqlite3 *db, int64_t run,
+			 const struct self_extent *x, int reveal, struct err *e)
 {
 	static const char *const titles[] = {"检查清单", "编号", "对象", "严重程度", "状态",
 					     "问题描述", "首次发现", "最近发现", "证据"};
 	static const enum rm_type types[] = {RM_TEXT, RM_TEXT, RM_TEXT, RM_TEXT, RM_TEXT,
 					     RM_TEXT, RM_DATE, RM_DATE, RM_TEXT};
 	struct rm_section *s = rm_section(d, "问题明细", NULL);
+	int by_rowid = x->sorted && self_dense(x);
 	struct self_stream *ss;
 	struct rm_table *t;
 
 	if (!s)
 		return self_oom(e);
-	if (nfindings == 0)
+	if (x->n == 0)
 		return rm_para(s, "本次检查未发现问题。") < 0 ? self_oom(e) : 0;
 	if (rm_para(s, reveal ? "证据中的个人信息未作遮蔽（--reveal）。"
 		    : "证据中的姓名和证件号码已作遮蔽。") < 0)
@@ -377,14 +720,21 @@ static int self_findings(struct rm_doc *d, sqlite3 *db, int64_t run, int64_t nfi
 	if (!ss)
 		return self_oom(e);
 	ss->reveal = reveal;
-	if (sqlite3_prepare_v2(db, "SELECT checklist, item, key, severity, status, message,"
-			       " first_seen, last_seen, evidence FROM finding WHERE run = ?"
-			       " ORDER BY checklist, item, key", -1, &ss->st, NULL) != SQLITE_OK) {
+	/* rowid order when it is the report's order; else the run's index */
+	if (sqlite3_prepare_v2(db, by_rowid
+			       ? SELF_FINDING_COLUMNS " WHERE rowid BETWEEN ?2 AND ?3"
+				 " AND +run = ?1 ORDER BY rowid"
+			       : SELF_FINDING_COLUMNS " WHERE run = ?1 ORDER BY checklist, item, key",
+			       -1, &ss->st, NULL) != SQLITE_OK) {
 		self_db_error(db, e);
 		self_stream_free(ss);
 		return -1;
 	}
 	sqlite3_bind_int64(ss->st, 1, run);
+	if (by_rowid) {
+		sqlite3_bind_int64(ss->st, 2, x->lo);
+		sqlite3_bind_int64(ss->st, 3, x->hi);
+	}
 	if (report_own(d, ss, self_stream_free) < 0)
 		return self_oom(e);
 	t = rm_table(s, "问题明细", 9, titles, types);
@@ -437,7 +787,8 @@ struct rm_doc *build_self_inspection(struct store *store, const struct config *c
 	sqlite3 *db = store_db(store);
 	struct rm_doc *d = rm_doc_new("自查报告");
 	struct rm_section *s;
-	int64_t run, nfindings;
+	struct self_extent x;
+	int64_t run;
 
 	if (!d) {
 		self_oom(e);
@@ -455,10 +806,11 @@ struct rm_doc *build_self_inspection(struct store *store, const struct config *c
 		self_oom(e);
 		goto fail;
 	}
-	if (self_summary(db, run, s, &nfindings, e) < 0 ||
+	if (self_extent(db, run, &x, e) < 0 ||
+	    self_summary(db, run, s, &x, e) < 0 ||
 	    self_record(db, run, s, e) < 0 ||
 	    self_manual(db, run, s, e) < 0 ||
-	    self_findings(d, db, run, nfindings, reveal, e) < 0 ||
+	    self_findings(d, db, run, &x, reveal, e) < 0 ||
 	    report_provenance(d, store, e) < 0)
 		goto fail;
 	return d;

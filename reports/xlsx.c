@@ -101,35 +101,66 @@ int xlsx_text_width(const char *s)
 
 	if (!s)
 		return 0;
+	/* Every cell passes here: ASCII, most of the text, skips the decoder,
+	 * and as a line's width only grows, the widest is taken at its end. */
 	while (*p) {
-		uint32_t cp = xlsx_decode(&p);
-
-		if (cp == '\n') {
+		if (*p < 0x80) {
+			if (*p++ != '\n') {
+				w++;
+				continue;
+			}
+			if (w > max)
+				max = w;
 			w = 0;
 			continue;
 		}
-		w += xlsx_wide(cp) ? 2 : 1;
-		if (w > max)
-			max = w;
+		w += xlsx_wide(xlsx_decode(&p)) ? 2 : 1;
 	}
-	return max;
+	return w > max ? w : max;
+}
+
+/* n decimal digits at s into *v; 0 when one is not a digit. */
+static int xlsx_digits(const char *s, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return 1;
+}
+
+/* Three numbers of w, 2 and 2 digits separated by sep, as fmt (the same
+ * shape for sscanf, ending in %n) reads them in w + 6 characters. Two date
+ * cells a finding: plain digits are read without sscanf, which still
+ * decides anything else (signs, spaces), as it always did. */
+static int xlsx_triple(const char *s, const char *fmt, char sep, int w, int *a, int *b,
+		       int *c)
+{
+	int n = 0;
+
+	if (xlsx_digits(s, w, a) && s[w] == sep && xlsx_digits(s + w + 1, 2, b) &&
+	    s[w + 3] == sep && xlsx_digits(s + w + 4, 2, c))
+		return 0;
+	return sscanf(s, fmt, a, b, c, &n) == 3 && n == w + 6 ? 0 : -1;
 }
 
 /* Parses "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS" (or with a 'T'); *has_time
  * tells which. */
 static int xlsx_parse_date(const char *s, lxw_datetime *dt, int *has_time)
 {
-	int n = 0;
-
 	memset(dt, 0, sizeof(*dt));
 	*has_time = 0;
-	if (sscanf(s, "%4d-%2d-%2d%n", &dt->year, &dt->month, &dt->day, &n) != 3 || n != 10)
+	if (xlsx_triple(s, "%4d-%2d-%2d%n", '-', 4, &dt->year, &dt->month, &dt->day) < 0)
 		return -1;
 	if (s[10] == ' ' || s[10] == 'T') {
-		int h, m, sec, k = 0;
+		int h, m, sec;
 
-		if (sscanf(s + 11, "%2d:%2d:%2d%n", &h, &m, &sec, &k) != 3 || k != 8 ||
-		    s[19] != '\0' || h > 23 || m > 59 || sec > 60)
+		if (xlsx_triple(s + 11, "%2d:%2d:%2d%n", ':', 2, &h, &m, &sec) < 0 || s[19] != '\0' || h > 23 ||
+		    m > 59 || sec > 60)
 			return -1;
 		dt->hour = h;
 		dt->min = m;

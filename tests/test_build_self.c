@@ -11,6 +11,7 @@
 
 #include "builders.h"
 #include "config.h"
+#include "mask.h"
 #include "store.h"
 #include "testutil.h"
 #include "xlsx.h"
@@ -265,6 +266,234 @@ START_TEST(no_findings_says_so)
 }
 END_TEST
 
+/* Evidence as the engine may write it, and as it should never be but a
+ * store may still hold: every text is shown as jansson reads it. */
+static const char *const evidence_cases[] = {
+	"{\"serial\":\"01\",\"cn\":\"张三\",\"id_number\":\"110101199003071234\"}",
+	"{}", " { } ", "{\"a\":null}", "{ \"cn\" : \"李四\" ,\n \"n\" : 5 }\n",
+	"{\"subject\":\"CN=张三\\\\,x,serialNumber=110101199003071234\","
+	" \"note\":\"a\\\"b\\\\c\\/d\\n\\t\\b\\f\\r\"}",
+	"{\"cn\":\"\\u5f20\\u4e09\"}", "{\"c\\u006e\":\"张三\"}", "{\"a\\\"b\":1}",
+	"{\"x\":1.5,\"y\":1e3,\"z\":-0,\"w\":-0.0,\"v\":2E-2}",
+	"{\"z\":-0}", "{\"z\":-01}", "{\"z\":0,\"y\":5e}",
+	"{\"n\":12345678901234567890}", "{\"n\":123456789012345678,\"m\":-12,\"o\":0}",
+	"{\"id\":12345678901,\"applicant_id\":-1234567890}",
+	"{\"t\":true,\"f\":false,\"cn\":true}", "{\"a\":[1,\"张三\"],\"b\":{\"cn\":\"d\"}}",
+	"{\"cn\":\"甲\",\"cn\":\"乙乙乙\"}", "{\"a\":1}x", "{\"a\":1,}", "{\"a\":01}",
+	"{\"a\":tru}", "{\"a\":truex}", "{\"a\":1 2}", "{\"a\":1 \"b\":2}", "{\"a\":\"x\"\"b\":2}", "{\"a\" 1}", "{\"a\":-}", "{\"a\":1.}",
+	"[1,2]", "\"张三\"", "nul", "", "{", "{\"a\":\"b",
+	"{\"cn\":\"\xff\"}", "{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}",
+	"{\"cn\":\"\xe5\xbc\"}", "{\"cn\":\"\xf0\x9f\x98\x80张\"}", "{\"a\":\"x\ty\"}",
+	"{\"a\":\"\x7f\"}", "{\"\":\"v\"}", "{\"a\":\"\\x\"}",
+	"{\"applicant_name\":\"欧阳娜娜\",\"recipient_id\":\"A1234567\",\"ID\":\"abc\","
+	" \"Subject\":\"CN=王五,O=示例\",\"recipient_name\":\"\"}",
+};
+
+/* The evidence text as the builder always made it: jansson, then mask_field
+ * per value. */
+static char *reference_evidence(const char *json, int reveal)
+{
+	json_t *obj = json_loads(json, 0, NULL), *v;
+	char *out = strdup(""), *next;
+	const char *k;
+	int first = 1;
+
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		free(out);
+		return strdup(reveal ? json : "（证据无法解析）");
+	}
+	json_object_foreach(obj, k, v) {
+		char *text = json_is_string(v) ? strdup(json_string_value(v))
+			     : json_is_null(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		char *shown = text && !reveal ? mask_field(k, text) : NULL;
+
+		next = tu_fmt("%s%s%s=%s", out, first ? "" : "; ", k,
+			      shown ? shown : text ? text : "");
+		free(out);
+		out = next;
+		free(text);
+		free(shown);
+		first = 0;
+	}
+	json_decref(obj);
+	return out;
+}
+
+/* The streamed findings table of a self-inspection document. */
+static struct rm_table *findings_table(struct rm_doc *d)
+{
+	for (size_t i = 0; i < d->nsections; i++)
+		for (size_t j = 0; j < d->sections[i].nblocks; j++) {
+			struct rm_block *b = &d->sections[i].blocks[j];
+
+			if (b->kind == RM_TABLE && b->table->detail &&
+			    !strcmp(b->table->title, "问题明细"))
+				return b->table;
+		}
+	ck_abort_msg("no findings table");
+	return NULL;
+}
+
+START_TEST(evidence_reads_as_jansson_does)
+{
+	size_t n = sizeof(evidence_cases) / sizeof(*evidence_cases), seen;
+	sqlite3_stmt *q;
+
+	exec("INSERT INTO run(id, started_at) VALUES (1, '2025-03-01 02:00:00')");
+	ck_assert_int_eq(sqlite3_prepare_v2(store_db(st), "INSERT INTO finding(run, checklist,"
+					    " item, key, evidence) VALUES (1, 'miit-2022', '1.1',"
+					    " printf('k%03d', ?1), ?2)", -1, &q, NULL), SQLITE_OK);
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(q, 1, (sqlite3_int64)i);
+		sqlite3_bind_text(q, 2, evidence_cases[i], -1, SQLITE_STATIC);
+		ck_assert_int_eq(sqlite3_step(q), SQLITE_DONE);
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	for (int reveal = 0; reveal < 2; reveal++) {
+		struct err e = {0};
+		struct rm_doc *d = build_self_inspection(st, cfg, "2025-03-01", NULL, reveal, &e);
+		struct rm_cell cells[9];
+		struct rm_iter it;
+
+		ck_assert_msg(d != NULL, "%s", e.msg);
+		rm_iter_start(&it, findings_table(d));
+		for (seen = 0; rm_iter_next(&it, cells) == 1; seen++) {
+			size_t i = (size_t)atoi(cells[2].text + 1);
+			char *want = reference_evidence(evidence_cases[i], reveal);
+
+			ck_assert_msg(!strcmp(cells[8].text, want), "evidence %zu '%s' (reveal %d):"
+				      " '%s', want '%s'", i, evidence_cases[i], reveal,
+				      cells[8].text, want);
+			free(want);
+		}
+		ck_assert_uint_eq(seen, n);
+		report_doc_free(d);
+	}
+}
+END_TEST
+
+/* The value beside key in the document's key/value blocks. */
+static const char *doc_kv(const struct rm_doc *d, const char *key)
+{
+	for (size_t i = 0; i < d->nsections; i++)
+		for (size_t j = 0; j < d->sections[i].nblocks; j++) {
+			const struct rm_block *b = &d->sections[i].blocks[j];
+
+			for (size_t k = 0; b->kind == RM_KV && k < b->nkv; k++)
+				if (!strcmp(b->keys[k], key))
+					return b->values[k];
+		}
+	ck_abort_msg("no '%s' in the document", key);
+	return NULL;
+}
+
+/* The report lists run 3's findings in (checklist, item, key) order with
+ * their counts by status, however the store's rows lie: inserted in that
+ * order, in reverse, with other runs' rows among them or far apart. */
+static void check_order_and_counts(void)
+{
+	static const char *const statuses[] = {"new", "open", "waived", "fixed"};
+	static const char *const labels[] = {"问题（新发现）", "问题（未整改）", "问题（已豁免）",
+					     "问题（已整改）"};
+	struct err e = {0};
+	struct rm_doc *d = build_self_inspection(st, cfg, "2025-03-01", NULL, 0, &e);
+	struct rm_cell cells[9];
+	struct rm_iter it;
+	sqlite3_stmt *q;
+	int rc;
+
+	ck_assert_msg(d != NULL, "%s", e.msg);
+	ck_assert_int_eq(sqlite3_prepare_v2(store_db(st), "SELECT checklist, item, key FROM"
+					    " finding WHERE run = 3 ORDER BY checklist, item, key",
+					    -1, &q, NULL), SQLITE_OK);
+	rm_iter_start(&it, findings_table(d));
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		ck_assert_int_eq(rm_iter_next(&it, cells), 1);
+		for (int c = 0; c < 3; c++)
+			ck_assert_str_eq(cells[c].text, (const char *)sqlite3_column_text(q, c));
+	}
+	ck_assert_int_eq(rc, SQLITE_DONE);
+	ck_assert_int_eq(rm_iter_next(&it, cells), 0);
+	sqlite3_finalize(q);
+	for (size_t i = 0; i < 4; i++) {
+		char *sql = tu_fmt("SELECT count(*) FROM finding WHERE run = 3 AND status = '%s'",
+				   statuses[i]);
+		char *want;
+
+		ck_assert_int_eq(sqlite3_prepare_v2(store_db(st), sql, -1, &q, NULL), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+		want = tu_fmt("%lld", (long long)sqlite3_column_int64(q, 0));
+		ck_assert_str_eq(doc_kv(d, labels[i]), want);
+		free(want);
+		free(sql);
+		sqlite3_finalize(q);
+	}
+	report_doc_free(d);
+}
+
+/* Inserts findings of run for i in [from, to] stepping by step, keys spread
+ * over two checklists and items so that order is not insertion order. */
+static void insert_run(int run, int from, int to, int step)
+{
+	char *sql = tu_fmt("WITH RECURSIVE n(i) AS (SELECT %d UNION ALL SELECT i + %d FROM n"
+			   " WHERE i + %d BETWEEN min(%d, %d) AND max(%d, %d))"
+			   " INSERT INTO finding(run, checklist, item, key, status, first_seen,"
+			   " last_seen, evidence) SELECT %d, CASE WHEN i %% 3 = 0 THEN 'egov-2009'"
+			   " ELSE 'miit-2022' END, '1.' || (i %% 2), printf('serial:%%05d', i),"
+			   " CASE i %% 4 WHEN 0 THEN 'new' WHEN 1 THEN 'open' WHEN 2 THEN 'waived'"
+			   " ELSE 'fixed' END, '2025-01-01', '2025-03-01', json_object('n', i)"
+			   " FROM n", from, step, step, from, to, from, to, run);
+
+	exec(sql);
+	free(sql);
+}
+
+START_TEST(findings_in_order_however_stored)
+{
+	exec("INSERT INTO run(id, started_at) VALUES (1, '2025-01-01 02:00:00'),"
+	     " (2, '2025-02-01 02:00:00'), (3, '2025-03-01 02:00:00')");
+	/* in report order already: checklist, item, key ascending */
+	exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)"
+	     " INSERT INTO finding(run, checklist, item, key, status) SELECT 3, 'miit-2022',"
+	     " '1.1', printf('serial:%05d', i), CASE WHEN i % 7 = 0 THEN 'new' ELSE 'open' END"
+	     " FROM n");
+	check_order_and_counts();
+	/* the same with another run's rows inside the run's range */
+	exec("INSERT INTO finding(run, checklist, item, key, status) SELECT 1, checklist,"
+	     " item, key, 'waived' FROM finding WHERE key < 'serial:00100'");
+	exec("WITH RECURSIVE n(i) AS (SELECT 301 UNION ALL SELECT i + 1 FROM n WHERE i < 340)"
+	     " INSERT INTO finding(run, checklist, item, key, status) SELECT 3, 'miit-2022',"
+	     " '1.1', printf('serial:%05d', i), 'new' FROM n");
+	check_order_and_counts();
+	/* other runs' rows inside the run's range, fewer than its own */
+	exec("DELETE FROM finding");
+	insert_run(3, 1, 100, 1);
+	insert_run(1, 1, 50, 1);
+	insert_run(3, 101, 300, 1);
+	check_order_and_counts();
+	/* in reverse */
+	exec("DELETE FROM finding");
+	insert_run(3, 300, 1, -1);
+	check_order_and_counts();
+	/* far apart: many rows of other runs between the run's */
+	exec("DELETE FROM finding");
+	insert_run(3, 1, 10, 1);
+	insert_run(2, 1, 1000, 1);
+	insert_run(3, 11, 20, 1);
+	check_order_and_counts();
+	/* sorted, yet far apart */
+	exec("DELETE FROM finding");
+	exec("INSERT INTO finding(run, checklist, item, key, status) VALUES"
+	     " (3, 'a', '1', 'k1', 'new')");
+	insert_run(2, 1, 1000, 1);
+	exec("INSERT INTO finding(run, checklist, item, key, status) VALUES"
+	     " (3, 'b', '1', 'k2', 'fixed')");
+	check_order_and_counts();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("build_self");
@@ -278,6 +507,8 @@ int main(void)
 	tcase_add_test(tc, reveal_shows_personal_data);
 	tcase_add_test(tc, no_run_is_an_error);
 	tcase_add_test(tc, no_findings_says_so);
+	tcase_add_test(tc, evidence_reads_as_jansson_does);
+	tcase_add_test(tc, findings_in_order_however_stored);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

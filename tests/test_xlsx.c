@@ -448,6 +448,60 @@ START_TEST(text_width_counts_cjk_double)
 	ck_assert_int_eq(xlsx_text_width("ab\n自查"), 4);
 	ck_assert_int_eq(xlsx_text_width(""), 0);
 	ck_assert_int_eq(xlsx_text_width(NULL), 0);
+	/* the widest line, wherever it is; ASCII and CJK mixed */
+	ck_assert_int_eq(xlsx_text_width("自查报告\nab"), 8);
+	ck_assert_int_eq(xlsx_text_width("a\n\nabc\nab"), 3);
+	ck_assert_int_eq(xlsx_text_width("serial=01; cn=张*"), 17);
+	/* a stray byte counts one; a character outside the wide ranges one */
+	ck_assert_int_eq(xlsx_text_width("\xff"), 1);
+	ck_assert_int_eq(xlsx_text_width("é😀"), 2);
+}
+END_TEST
+
+/* Which texts in an RM_DATE column become date cells: the plain forms, with
+ * a time after a space or a 'T'; anything else stays text. */
+START_TEST(dates_parse_only_in_their_forms)
+{
+	static const char *const dates[] = {"2024-02-29", "2024-02-29 13:45:10",
+					    "2024-02-29T00:00:60"};
+	static const char *const texts[] = {"2024-2-29", "2024-02-29 13:45", "2024-02-29 24:00:00",
+					    "2024-02-29 13:60:00", "2024-02-29x", "1899-12-31",
+					    "2024-13-01", "2024-00-10", "2024-01-32", " 2024-02-29",
+					    "2024-02-29 13:45:10 ", "2024/02/29", ""};
+	static const char *const title[] = {"日期"};
+	static const enum rm_type type[] = {RM_DATE};
+	struct rm_doc *d = rm_doc_new("日期");
+	char *path = tu_fmt("%s/dates.xlsx", tmp);
+	struct err e = {0};
+	struct rm_section *s;
+	struct rm_table *t;
+	json_t *wb, *sh;
+	size_t i, n = sizeof(dates) / sizeof(*dates);
+
+	s = rm_section(d, "日期", NULL);
+	t = rm_table(s, "日期", 1, title, type);
+	for (i = 0; i < n; i++)
+		ck_assert(rm_row(t) == 0 && rm_set_text(t, 0, dates[i]) == 0);
+	for (i = 0; i < sizeof(texts) / sizeof(*texts); i++)
+		ck_assert(rm_row(t) == 0 && rm_set_text(t, 0, texts[i]) == 0);
+	ck_assert_msg(xlsx_write(d, path, &e) == 0, "%s", e.msg);
+	wb = dump(path);
+	sh = sheet(wb, "日期");
+	ck_assert_str_eq(cell_type(sh, 1, 0), "d");
+	ck_assert_str_eq(cell_str(sh, 1, 0), "2024-02-29T00:00:00");
+	ck_assert_str_eq(json_string_value(json_array_get(cell(sh, 1, 0), 2)), "yyyy-mm-dd");
+	ck_assert_str_eq(cell_str(sh, 2, 0), "2024-02-29T13:45:10");
+	ck_assert_str_eq(json_string_value(json_array_get(cell(sh, 2, 0), 2)),
+			 "yyyy-mm-dd hh:mm:ss");
+	ck_assert_str_eq(cell_type(sh, 3, 0), "d");
+	for (i = 0; i < sizeof(texts) / sizeof(*texts); i++) {
+		ck_assert_msg(!strcmp(cell_type(sh, n + 1 + i, 0), *texts[i] ? "s" : ""),
+			      "'%s' was read as a date", texts[i]);
+		ck_assert_str_eq(cell_str(sh, n + 1 + i, 0), texts[i]);
+	}
+	json_decref(wb);
+	rm_doc_free(d);
+	free(path);
 }
 END_TEST
 
@@ -467,6 +521,7 @@ int main(void)
 	tcase_add_test(tc, unwritable_target_names_path_and_leaves_nothing);
 	tcase_add_test(tc, stream_error_fails_and_leaves_nothing);
 	tcase_add_test(tc, text_width_counts_cjk_double);
+	tcase_add_test(tc, dates_parse_only_in_their_forms);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
