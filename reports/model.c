@@ -4,9 +4,15 @@
  * metadata, key/value pairs) grow to the next power of two, so the capacity
  * follows from the count; stored table rows keep an explicit capacity and
  * double. Nothing here knows about XLSX, PDF or compliance.
+ *
+ * rm_iter_start_ahead reads a stream on a thread of its own into two
+ * batches of rows that it and the caller hand back and forth: while a
+ * writer turns one batch into XML, the builder's query fills the next.
  */
 #include "model.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -353,6 +359,220 @@ void rm_iter_start(struct rm_iter *it, struct rm_table *t)
 	it->t = t;
 	it->row = 0;
 	it->started = 0;
+	it->ahead = NULL;
+}
+
+#define MODEL_BATCH 512        /* rows per batch read ahead */
+
+/* Rows read ahead, their text copied into one arena. */
+struct model_batch {
+	struct rm_cell *cells;     /* MODEL_BATCH * ncols */
+	size_t *off;               /* per cell: its text's offset in arena, SIZE_MAX: none */
+	char *arena;
+	size_t len, cap;
+	size_t nrows;
+	int rc;                    /* 1: more batches follow; 0: the end; -1: an error */
+};
+
+struct rm_ahead {
+	struct rm_table *t;        /* borrowed */
+	pthread_t th;
+	pthread_mutex_t mu;        /* guards full[] and stop */
+	pthread_cond_t cv;         /* full[] or stop changed */
+	struct model_batch b[2];
+	int full[2];               /* batch i is the caller's to read */
+	int stop;                  /* the caller is done */
+	int take;                  /* the batch the caller reads next */
+	struct model_batch *cur;   /* the caller's batch, or NULL */
+	size_t pos;                /* the next row in cur */
+	struct rm_cell *row;       /* the reader's row from the source: ncols */
+};
+
+/* Appends row to b, its text copied. */
+static int model_keep(struct model_batch *b, const struct rm_cell *row, size_t ncols)
+{
+	struct rm_cell *c = &b->cells[b->nrows * ncols];
+	size_t *off = &b->off[b->nrows * ncols], i, n;
+
+	for (i = 0; i < ncols; i++) {
+		c[i] = row[i];
+		off[i] = SIZE_MAX;
+		if (!row[i].text)
+			continue;
+		n = strlen(row[i].text) + 1;
+		if (b->len + n > b->cap) {
+			size_t cap = b->cap ? b->cap * 2 : 65536;
+			char *p;
+
+			while (cap < b->len + n)
+				cap *= 2;
+			p = realloc(b->arena, cap);
+			if (!p)
+				return -1;
+			b->arena = p;
+			b->cap = cap;
+		}
+		memcpy(b->arena + b->len, row[i].text, n);
+		off[i] = b->len;
+		b->len += n;
+	}
+	b->nrows++;
+	return 0;
+}
+
+/* Fills b from the source, up to MODEL_BATCH rows. */
+static void model_fill(struct rm_ahead *a, struct model_batch *b)
+{
+	size_t ncols = a->t->ncols, i;
+	int rc = 1;
+
+	b->nrows = 0;
+	b->len = 0;
+	while (b->nrows < MODEL_BATCH) {
+		for (i = 0; i < ncols; i++) {
+			a->row[i].text = NULL;
+			a->row[i].num = 0;
+			a->row[i].is_null = 0;
+		}
+		rc = a->t->next(a->t->ctx, a->row);
+		if (rc != 1)
+			break;
+		if (model_keep(b, a->row, ncols) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	/* pointers only now: the arena moves as it grows */
+	for (i = 0; i < b->nrows * ncols; i++)
+		b->cells[i].text = b->off[i] == SIZE_MAX ? NULL : b->arena + b->off[i];
+	b->rc = rc == 1 ? 1 : rc < 0 ? -1 : 0;
+}
+
+static void *model_reader(void *arg)
+{
+	struct rm_ahead *a = arg;
+	int fill = 0, rewound = !a->t->rewind || a->t->rewind(a->t->ctx) == 0, stop, rc;
+
+	for (;;) {
+		pthread_mutex_lock(&a->mu);
+		while (a->full[fill] && !a->stop)
+			pthread_cond_wait(&a->cv, &a->mu);
+		stop = a->stop;
+		pthread_mutex_unlock(&a->mu);
+		if (stop)
+			break;
+		if (rewound) {
+			model_fill(a, &a->b[fill]);
+		} else {
+			a->b[fill].nrows = 0;
+			a->b[fill].rc = -1;
+		}
+		rc = a->b[fill].rc;
+		pthread_mutex_lock(&a->mu);
+		a->full[fill] = 1;
+		pthread_cond_broadcast(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+		if (rc != 1)
+			break;
+		fill ^= 1;
+	}
+	return NULL;
+}
+
+static void model_ahead_free(struct rm_ahead *a)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		free(a->b[i].cells);
+		free(a->b[i].off);
+		free(a->b[i].arena);
+	}
+	free(a->row);
+	free(a);
+}
+
+void rm_iter_start_ahead(struct rm_iter *it, struct rm_table *t)
+{
+	struct rm_ahead *a;
+	int i, ok;
+
+	rm_iter_start(it, t);
+	if (!t->next || !t->ncols || t->ncols > SIZE_MAX / MODEL_BATCH / sizeof(struct rm_cell))
+		return;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return;
+	a->t = t;
+	a->row = calloc(t->ncols, sizeof(*a->row));
+	ok = a->row != NULL;
+	for (i = 0; i < 2 && ok; i++) {
+		a->b[i].cells = calloc(MODEL_BATCH * t->ncols, sizeof(*a->b[i].cells));
+		a->b[i].off = calloc(MODEL_BATCH * t->ncols, sizeof(*a->b[i].off));
+		ok = a->b[i].cells && a->b[i].off;
+	}
+	if (!ok || pthread_mutex_init(&a->mu, NULL) != 0) {
+		model_ahead_free(a);
+		return;
+	}
+	if (pthread_cond_init(&a->cv, NULL) != 0) {
+		pthread_mutex_destroy(&a->mu);
+		model_ahead_free(a);
+		return;
+	}
+	if (pthread_create(&a->th, NULL, model_reader, a) != 0) {
+		pthread_cond_destroy(&a->cv);
+		pthread_mutex_destroy(&a->mu);
+		model_ahead_free(a);
+		return;
+	}
+	it->ahead = a;
+	it->started = 1;
+}
+
+/* The caller's side: hands a read batch back when done with it. */
+static int model_ahead_next(struct rm_ahead *a, struct rm_cell *cells)
+{
+	size_t ncols = a->t->ncols;
+
+	while (!a->cur || a->pos == a->cur->nrows) {
+		if (a->cur) {
+			if (a->cur->rc != 1)
+				return a->cur->rc;
+			pthread_mutex_lock(&a->mu);
+			a->full[a->take] = 0;
+			a->take ^= 1;
+			pthread_cond_broadcast(&a->cv);
+			pthread_mutex_unlock(&a->mu);
+			a->cur = NULL;
+		}
+		pthread_mutex_lock(&a->mu);
+		while (!a->full[a->take])
+			pthread_cond_wait(&a->cv, &a->mu);
+		pthread_mutex_unlock(&a->mu);
+		a->cur = &a->b[a->take];
+		a->pos = 0;
+	}
+	memcpy(cells, &a->cur->cells[a->pos * ncols], ncols * sizeof(*cells));
+	a->pos++;
+	return 1;
+}
+
+void rm_iter_end(struct rm_iter *it)
+{
+	struct rm_ahead *a = it->ahead;
+
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->mu);
+	a->stop = 1;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	pthread_join(a->th, NULL);
+	pthread_cond_destroy(&a->cv);
+	pthread_mutex_destroy(&a->mu);
+	model_ahead_free(a);
+	it->ahead = NULL;
 }
 
 int rm_iter_next(struct rm_iter *it, struct rm_cell *cells)
@@ -360,6 +580,8 @@ int rm_iter_next(struct rm_iter *it, struct rm_cell *cells)
 	struct rm_table *t = it->t;
 	size_t i;
 
+	if (it->ahead)
+		return model_ahead_next(it->ahead, cells);
 	if (t->next) {
 		/* A stream may have been read by an earlier pass or writer. */
 		if (!it->started && t->rewind && t->rewind(t->ctx) < 0)

@@ -124,12 +124,26 @@ void rm_table_detail(struct rm_table *t, const char *sheet);
 
 /* Iterates a table's rows whether stored or streamed: starts at row 0
  * (rewinding a stream), then fills cells until it returns 0. */
+struct rm_ahead;
 struct rm_iter {
 	struct rm_table *t;
 	size_t row;
 	int started;
+	struct rm_ahead *ahead;    /* owned: the reader of rm_iter_start_ahead, or NULL */
 };
 void rm_iter_start(struct rm_iter *it, struct rm_table *t);
 int rm_iter_next(struct rm_iter *it, struct rm_cell *cells);
+
+/* Like rm_iter_start, but a streamed table's rows are read (and the stream
+ * rewound) by a thread of their own, a batch ahead of the caller, so that
+ * the source's work overlaps the caller's. Meanwhile the caller must not
+ * touch what the source uses (a builder's database connection). Stored
+ * tables, or no thread to be had, iterate as rm_iter_start does. End with
+ * rm_iter_end. */
+void rm_iter_start_ahead(struct rm_iter *it, struct rm_table *t);
+/* Stops and joins the reader, if any, and frees its rows; the cells last
+ * returned are then invalid. Any iterator may be ended; ending twice is
+ * harmless. */
+void rm_iter_end(struct rm_iter *it);
 
 #endif

@@ -442,12 +442,43 @@ static lxw_error xsheet_cell(struct xsheet *xs, uint16_t col, enum rm_type type,
 	return rc;
 }
 
+/* Writes t's rows; a stream's rows are read ahead on a thread of their own
+ * (the source's query and this XML overlap), which is ended on every path
+ * before the table's source is touched again. */
+static int xsheet_rows(struct xsheet *xs, struct rm_table *t, struct rm_cell *cells)
+{
+	struct rm_iter it;
+	lxw_error lrc = LXW_NO_ERROR;
+	size_t c;
+	int rc, bad = 0;
+
+	rm_iter_start_ahead(&it, t);
+	while (!bad && (rc = rm_iter_next(&it, cells)) > 0) {
+		if (xs->row >= xlsx_row_limit &&
+		    (xsheet_next(xs) < 0 || xsheet_header(xs, t) < 0)) {
+			bad = 1;
+			break;
+		}
+		for (c = 0; c < t->ncols && !lrc; c++)
+			lrc = xsheet_cell(xs, (uint16_t)c, t->cols[c].type, &cells[c]);
+		if (lrc)
+			bad = xlsx_lxw_error(xs->w, lrc, "cell");
+		xs->row++;
+	}
+	rm_iter_end(&it);
+	if (bad)
+		return -1;
+	if (rc < 0)
+		return err_set(xs->w->e, CA_EIO, xs->w->path, 0, 0,
+			       "unable to read the rows of table '%s'",
+			       t->title ? t->title : xs->name);
+	return 0;
+}
+
 /* Writes t from the current row on; show_title puts its title above it. */
 static int xsheet_table(struct xsheet *xs, struct rm_table *t, int show_title)
 {
 	struct rm_cell *cells;
-	struct rm_iter it;
-	size_t c;
 	int rc;
 
 	if (t->ncols > LXW_COL_MAX)
@@ -469,30 +500,11 @@ static int xsheet_table(struct xsheet *xs, struct rm_table *t, int show_title)
 	cells = calloc(t->ncols ? t->ncols : 1, sizeof(*cells));
 	if (!cells)
 		return err_set(xs->w->e, CA_EINTERNAL, "", 0, 0, "out of memory");
-	rm_iter_start(&it, t);
-	while ((rc = rm_iter_next(&it, cells)) > 0) {
-		if (xs->row >= xlsx_row_limit &&
-		    (xsheet_next(xs) < 0 || xsheet_header(xs, t) < 0)) {
-			free(cells);
-			return -1;
-		}
-		for (c = 0; c < t->ncols; c++) {
-			lxw_error lrc = xsheet_cell(xs, (uint16_t)c, t->cols[c].type, &cells[c]);
-
-			if (lrc) {
-				free(cells);
-				return xlsx_lxw_error(xs->w, lrc, "cell");
-			}
-		}
-		xs->row++;
-	}
+	rc = xsheet_rows(xs, t, cells);
 	free(cells);
-	if (rc < 0)
-		return err_set(xs->w->e, CA_EIO, xs->w->path, 0, 0,
-			       "unable to read the rows of table '%s'",
-			       t->title ? t->title : xs->name);
-	xsheet_close_filter(xs);
-	return 0;
+	if (rc == 0)
+		xsheet_close_filter(xs);
+	return rc;
 }
 
 static int xlsx_cover_kv(struct xw *w, lxw_worksheet *ws, uint32_t *row,

@@ -243,10 +243,13 @@ START_TEST(same_document_same_bytes)
 }
 END_TEST
 
-/* A streamed table of n rows: "row i", i, and an error at row fail_at. */
+/* A streamed table of n rows: "row i", i, and an error at row fail_at;
+ * with holes, every seventh row from the fourth is empty. */
 struct counter {
 	long n, i, fail_at;
 	int rewinds;
+	int holes;
+	int rewind_fails;
 	char buf[32];
 };
 
@@ -259,8 +262,12 @@ static int counter_next(void *ctx, struct rm_cell *cells)
 	if (c->i >= c->n)
 		return 0;
 	snprintf(c->buf, sizeof(c->buf), "row %ld", c->i);
-	cells[0].text = c->buf;
-	cells[1].num = (double)c->i;
+	if (c->holes && c->i % 7 == 3) {
+		cells[1].is_null = 1;
+	} else {
+		cells[0].text = c->buf;
+		cells[1].num = (double)c->i;
+	}
 	c->i++;
 	return 1;
 }
@@ -271,7 +278,7 @@ static int counter_rewind(void *ctx)
 
 	c->i = 0;
 	c->rewinds++;
-	return 0;
+	return c->rewind_fails ? -1 : 0;
 }
 
 static struct rm_doc *stream_doc(struct counter *c)
@@ -288,6 +295,109 @@ static struct rm_doc *stream_doc(struct counter *c)
 	rm_table_detail(t, "明细");
 	return d;
 }
+
+/* Reads rows from..to-1 of a counter stream with holes from it. */
+static void check_rows_ahead(struct rm_iter *it, long from, long to)
+{
+	struct rm_cell cells[2];
+	char want[32];
+
+	for (long i = from; i < to; i++) {
+		ck_assert_int_eq(rm_iter_next(it, cells), 1);
+		snprintf(want, sizeof(want), "row %ld", i);
+		if (i % 7 == 3) {
+			ck_assert_ptr_null(cells[0].text);
+			ck_assert_int_eq(cells[1].is_null, 1);
+		} else {
+			ck_assert_str_eq(cells[0].text, want);
+			ck_assert(cells[1].num == (double)i && !cells[1].is_null);
+		}
+	}
+}
+
+/* Rows read ahead on another thread come in order, with their empty
+ * cells, across batch boundaries, from a rewound stream. */
+START_TEST(read_ahead_gives_every_row_in_order)
+{
+	static const long sizes[] = {0, 1, 511, 512, 513, 1024, 2500};
+
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(*sizes); k++) {
+		struct counter c = {.n = sizes[k], .fail_at = -1, .holes = 1};
+		struct rm_doc *d = stream_doc(&c);
+		struct rm_table *t = d->sections[0].blocks[0].table;
+		struct rm_cell cells[2];
+		struct rm_iter it;
+
+		c.i = 17;
+		rm_iter_start_ahead(&it, t);
+		check_rows_ahead(&it, 0, sizes[k]);
+		ck_assert_int_eq(rm_iter_next(&it, cells), 0);
+		ck_assert_int_eq(rm_iter_next(&it, cells), 0);
+		rm_iter_end(&it);
+		rm_iter_end(&it);
+		ck_assert_int_eq(c.rewinds, 1);
+		rm_doc_free(d);
+	}
+}
+END_TEST
+
+/* A source's error comes after the rows before it; a failed rewind is an
+ * error at once; a reader left early stops within its two batches. */
+START_TEST(read_ahead_errors_and_early_end)
+{
+	struct counter c = {.n = 2000, .fail_at = 700, .holes = 1};
+	struct rm_doc *d = stream_doc(&c);
+	struct rm_table *t = d->sections[0].blocks[0].table;
+	struct rm_cell cells[2];
+	struct rm_iter it;
+
+	rm_iter_start_ahead(&it, t);
+	check_rows_ahead(&it, 0, 700);
+	ck_assert_int_eq(rm_iter_next(&it, cells), -1);
+	ck_assert_int_eq(rm_iter_next(&it, cells), -1);
+	rm_iter_end(&it);
+
+	c.fail_at = -1;
+	c.rewind_fails = 1;
+	rm_iter_start_ahead(&it, t);
+	ck_assert_int_eq(rm_iter_next(&it, cells), -1);
+	rm_iter_end(&it);
+
+	c.rewind_fails = 0;
+	c.n = 1000000;
+	rm_iter_start_ahead(&it, t);
+	check_rows_ahead(&it, 0, 10);
+	rm_iter_end(&it);
+	ck_assert_int_le(c.i, 3 * 512);
+	ck_assert_int_gt(c.i, 10);
+	rm_doc_free(d);
+}
+END_TEST
+
+/* A stored table read "ahead" is read as it is. */
+START_TEST(read_ahead_of_stored_rows)
+{
+	static const char *const titles[] = {"a", "b"};
+	struct rm_doc *d = rm_doc_new("t");
+	struct rm_section *s = rm_section(d, "s", NULL);
+	struct rm_table *t = rm_table(s, "t", 2, titles, NULL);
+	struct rm_cell cells[2];
+	struct rm_iter it;
+
+	ck_assert(rm_row(t) == 0 && rm_set_text(t, 0, "x") == 0 && rm_set_num(t, 1, 2) == 0);
+	ck_assert(rm_row(t) == 0 && rm_set_text(t, 1, "y") == 0);
+	rm_iter_start_ahead(&it, t);
+	ck_assert_int_eq(rm_iter_next(&it, cells), 1);
+	ck_assert_str_eq(cells[0].text, "x");
+	ck_assert(cells[1].num == 2);
+	ck_assert_int_eq(rm_iter_next(&it, cells), 1);
+	ck_assert_ptr_null(cells[0].text);
+	ck_assert_str_eq(cells[1].text, "y");
+	ck_assert_int_eq(rm_iter_next(&it, cells), 0);
+	rm_iter_end(&it);
+	rm_doc_free(d);
+}
+END_TEST
 
 START_TEST(long_table_continues_on_next_sheet)
 {
@@ -522,6 +632,9 @@ int main(void)
 	tcase_add_test(tc, stream_error_fails_and_leaves_nothing);
 	tcase_add_test(tc, text_width_counts_cjk_double);
 	tcase_add_test(tc, dates_parse_only_in_their_forms);
+	tcase_add_test(tc, read_ahead_gives_every_row_in_order);
+	tcase_add_test(tc, read_ahead_errors_and_early_end);
+	tcase_add_test(tc, read_ahead_of_stored_rows);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
