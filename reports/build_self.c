@@ -393,7 +393,6 @@ static int self_evidence_fast(struct self_stream *s, const char *json)
 	return 0;
 }
 
-
 static int self_next(void *ctx, struct rm_cell *cells)
 {
 	struct self_stream *s = ctx;

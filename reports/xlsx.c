@@ -7,7 +7,10 @@
  * panes and autofilters are sheet settings that libxlsxwriter stores until
  * the workbook closes, so they are set after a sheet's rows are written,
  * when the content's widths and the table's last row are known: one pass
- * over a streamed table suffices.
+ * over a streamed table suffices. That pass reads the stream a batch ahead
+ * on another thread (rm_iter_start_ahead), which is joined before the table
+ * is done: at a million rows the builder's query and libxlsxwriter's XML
+ * then share the time instead of adding up.
  */
 #include "xlsx.h"
 
