@@ -25,7 +25,10 @@
 #include "model.h"
 
 /* Writes d to path (replacing it atomically). Streamed tables are read once
- * each (rewound first). */
+ * each (rewound first), a batch ahead on a thread of their own: while a
+ * streamed table is being written its source (and so the store connection
+ * it reads) belongs to that thread, so nothing else may use the connection
+ * until xlsx_write returns. */
 int xlsx_write(const struct rm_doc *d, const char *path, struct err *e);
 
 /* Rows per sheet, header included, before a table continues on a new sheet;
