@@ -62,15 +62,7 @@ static const char make_ca_sh[] =
 #define ISSUER "C=CN,O=Test,CN=CRL CA"
 #define SOURCES "  crls:\n    - {path: \"crl/*\", issuers: ca.pem}\n"
 
-struct fx {
-	char *dir;
-	struct config *cfg;
-	struct store *st;
-	struct ingest_ctx ctx;
-	struct err e;
-};
-
-static void fx_ca(struct fx *x)
+static void fx_ca(struct tu_src *x)
 {
 	char *script = tu_write_in(x->dir, "make_ca.sh", make_ca_sh);
 	struct tu_out o = tu_run("sh %s %s", script, x->dir);
@@ -80,39 +72,7 @@ static void fx_ca(struct fx *x)
 	free(script);
 }
 
-/* Writes the configuration, loads it and opens the store (kept between
- * runs of one test). */
-static void fx_open(struct fx *x, const char *sources_yaml)
-{
-	char *yaml = tu_fmt("ca:\n  name: 测试认证中心\ntimezone: Asia/Shanghai\n"
-			    "sources:\n%s", sources_yaml);
-	char *cfg = tu_write_in(x->dir, "ca-audit.yaml", yaml);
-	char *db = tu_fmt("%s/store.db", x->dir);
-
-	ck_assert_msg(config_load(cfg, &x->cfg, &x->e) == 0, "%s", x->e.msg);
-	ck_assert_msg(store_open(db, 0, &x->st, &x->e) == 0, "%s", x->e.msg);
-	x->ctx.st = x->st;
-	x->ctx.cfg = x->cfg;
-	free(yaml);
-	free(cfg);
-	free(db);
-}
-
-static void fx_close(struct fx *x)
-{
-	store_close(x->st);
-	config_free(x->cfg);
-	tu_rmdir(x->dir);
-	free(x->dir);
-}
-
-static int run(struct fx *x)
-{
-	err_clear(&x->e);
-	return ingest_run(&x->ctx, &x->e);
-}
-
-static void sh(struct fx *x, const char *cmd)
+static void sh(struct tu_src *x, const char *cmd)
 {
 	struct tu_out o = tu_run("cd %s && %s", x->dir, cmd);
 
@@ -121,7 +81,7 @@ static void sh(struct fx *x, const char *cmd)
 }
 
 /* The rows of sql, one per line, columns joined by '|'; owned. */
-static char *rows(struct fx *x, const char *sql)
+static char *rows(struct tu_src *x, const char *sql)
 {
 	sqlite3_stmt *st;
 	char *out = strdup(""), *next;
@@ -160,18 +120,18 @@ static const char first_listings[] =
 
 START_TEST(test_cumulative_in_order)
 {
-	struct fx x = {.dir = tu_tmpdir("crl")};
+	struct tu_src x = {.dir = tu_tmpdir("crl")};
 
 	fx_ca(&x);
 	sh(&x, "cp c1.der crl/a.crl && cp c2.der crl/b.crl");
-	fx_open(&x, SOURCES);
-	ck_assert_msg(run(&x) == 0, "%s", x.e.msg);
+	tu_src_open(&x, SOURCES);
+	ck_assert_msg(tu_src_ingest(&x) == 0, "%s", x.e.msg);
 	ASSERT_ROWS(&x, first_listings, ENTRIES);
 	ASSERT_ROWS(&x, ISSUER "|2024-01-01 00:00:00|2024-01-08 00:00:00|01|crl/a.crl\n"
 		    ISSUER "|2024-01-08 00:00:00|2024-01-15 00:00:00|02|crl/b.crl\n",
 		    "SELECT * FROM crl ORDER BY 2");
 	ASSERT_ROWS(&x, "", "SELECT * FROM reject");
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
@@ -179,14 +139,14 @@ END_TEST
  * replaces it. */
 START_TEST(test_cumulative_later_first)
 {
-	struct fx x = {.dir = tu_tmpdir("crl")};
+	struct tu_src x = {.dir = tu_tmpdir("crl")};
 
 	fx_ca(&x);
 	sh(&x, "cp c2.der crl/a.crl && cp c1.der crl/b.crl");
-	fx_open(&x, SOURCES);
-	ck_assert_msg(run(&x) == 0, "%s", x.e.msg);
+	tu_src_open(&x, SOURCES);
+	ck_assert_msg(tu_src_ingest(&x) == 0, "%s", x.e.msg);
 	ASSERT_ROWS(&x, first_listings, ENTRIES);
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
@@ -194,36 +154,36 @@ END_TEST
  * again (a copy) adds nothing. */
 START_TEST(test_cumulative_later_first_two_runs)
 {
-	struct fx x = {.dir = tu_tmpdir("crl")};
+	struct tu_src x = {.dir = tu_tmpdir("crl")};
 
 	fx_ca(&x);
 	sh(&x, "cp c2.der crl/a.crl");
-	fx_open(&x, SOURCES);
-	ck_assert_msg(run(&x) == 0, "%s", x.e.msg);
+	tu_src_open(&x, SOURCES);
+	ck_assert_msg(tu_src_ingest(&x) == 0, "%s", x.e.msg);
 	ASSERT_ROWS(&x, "1001|2023-12-31 12:00:00|keyCompromise|2024-01-08 00:00:00\n"
 		    "1002|2024-01-05 00:00:00|superseded|2024-01-08 00:00:00\n", ENTRIES);
 	sh(&x, "cp c1.der crl/b.crl && cp c2.pem crl/c.crl");
-	ck_assert_msg(run(&x) == 0, "%s", x.e.msg);
+	ck_assert_msg(tu_src_ingest(&x) == 0, "%s", x.e.msg);
 	ASSERT_ROWS(&x, first_listings, ENTRIES);
 	ASSERT_ROWS(&x, "2\n", "SELECT count(*) FROM crl");
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
 /* Two CRLs in one PEM file, and two in one DER file. */
 START_TEST(test_two_per_file)
 {
-	struct fx x = {.dir = tu_tmpdir("crl")};
+	struct tu_src x = {.dir = tu_tmpdir("crl")};
 
 	fx_ca(&x);
 	sh(&x, "cat c2.pem c1.pem > crl/both.pem && cat c1.der c2.der > crl/both.der");
-	fx_open(&x, SOURCES);
-	ck_assert_msg(run(&x) == 0, "%s", x.e.msg);
+	tu_src_open(&x, SOURCES);
+	ck_assert_msg(tu_src_ingest(&x) == 0, "%s", x.e.msg);
 	ASSERT_ROWS(&x, first_listings, ENTRIES);
 	ASSERT_ROWS(&x, "crl/both.der|2024-01-01 00:00:00\ncrl/both.der|2024-01-08 00:00:00\n",
 		    "SELECT source, this_update FROM crl ORDER BY 2");
 	ASSERT_ROWS(&x, "", "SELECT * FROM reject");
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
@@ -235,7 +195,7 @@ END_TEST
  * byte offset (also in the line column for DER). */
 START_TEST(test_unreadable)
 {
-	struct fx x = {.dir = tu_tmpdir("crl")};
+	struct tu_src x = {.dir = tu_tmpdir("crl")};
 	struct tu_out size;
 	char *want;
 
@@ -243,8 +203,8 @@ START_TEST(test_unreadable)
 	sh(&x, "head -c 300 c1.der > crl/a.crl && echo 'no CRL here, only text' > crl/b.crl && "
 	   "cp c1.der crl/c.crl && head -c 32 /dev/zero | tr '\\0' '\\377' >> crl/c.crl && "
 	   "printf -- '-----BEGIN X509 CRL-----\\nAAAA\\n-----END X509 CRL-----\\n' > crl/d.crl");
-	fx_open(&x, SOURCES);
-	ck_assert_msg(run(&x) == 0, "%s", x.e.msg);
+	tu_src_open(&x, SOURCES);
+	ck_assert_msg(tu_src_ingest(&x) == 0, "%s", x.e.msg);
 	size = tu_run("stat -c %%s %s/c1.der | tr -d '\\n'", x.dir);
 	want = tu_fmt("crl/a.crl|0|0\ncrl/b.crl|0|0\ncrl/c.crl|%s|%s\ncrl/d.crl|0|0\n", size.out,
 		      size.out);
@@ -256,7 +216,7 @@ START_TEST(test_unreadable)
 	ASSERT_ROWS(&x, "crl/c.crl\n", "SELECT source FROM crl");
 	tu_out_free(&size);
 	free(want);
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
@@ -264,20 +224,20 @@ END_TEST
  * decides, and still rejects a CRL whose signature was altered. */
 START_TEST(test_rsa_pss)
 {
-	struct fx x = {.dir = tu_tmpdir("crl")};
+	struct tu_src x = {.dir = tu_tmpdir("crl")};
 
 	fx_ca(&x);
 	sh(&x, "openssl crl -in pss.pem -noout -text | grep -q rsassaPss && "
 	   "cp pss.der crl/a.crl && cp pss.der t.der && n=$(($(stat -c %s t.der) - 3)) && "
 	   "printf '\\001' | dd of=t.der bs=1 seek=$n conv=notrunc 2>/dev/null && "
 	   "cp t.der crl/b.crl && cmp -s t.der pss.der; [ $? = 1 ]");
-	fx_open(&x, SOURCES);
-	ck_assert_msg(run(&x) == 0, "%s", x.e.msg);
+	tu_src_open(&x, SOURCES);
+	ck_assert_msg(tu_src_ingest(&x) == 0, "%s", x.e.msg);
 	ASSERT_ROWS(&x, "crl/a.crl\n", "SELECT source FROM crl");
 	ASSERT_ROWS(&x, "2\n", "SELECT count(*) FROM crl_entry");
 	ASSERT_ROWS(&x, "crl/b.crl|CRL signature does not verify with the issuer certificate '"
 		    ISSUER "'\n", "SELECT source, reason FROM reject");
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
@@ -351,19 +311,19 @@ START_TEST(test_api_serials_and_generalized_time)
 	memcpy(ber, "\x30\x83\x00", 3);
 	memcpy(ber + 3, der + 2, (size_t)len - 2);
 	for (int i = 0; i < 2; i++) {
-		struct fx x = {.dir = tu_tmpdir("crl")};
+		struct tu_src x = {.dir = tu_tmpdir("crl")};
 		char *path = tu_fmt("%s/crl/a.crl", x.dir);
 
 		sh(&x, "mkdir crl");
 		write_bytes(path, i ? ber : der, (size_t)len + (size_t)i);
-		fx_open(&x, "  crls:\n    - {path: \"crl/*\"}\n");
-		ck_assert_msg(run(&x) == 0, "%s", x.e.msg);
+		tu_src_open(&x, "  crls:\n    - {path: \"crl/*\"}\n");
+		ck_assert_msg(tu_src_ingest(&x) == 0, "%s", x.e.msg);
 		ASSERT_ROWS(&x, want, ENTRIES);
 		ASSERT_ROWS(&x, "CN=API CA|2050-06-01 00:00:00|\n",
 			    "SELECT issuer, this_update, next_update FROM crl");
 		ASSERT_ROWS(&x, "", "SELECT * FROM reject");
 		free(path);
-		fx_close(&x);
+		tu_src_close(&x);
 	}
 	OPENSSL_free(der);
 	free(ber);

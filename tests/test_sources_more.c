@@ -47,14 +47,6 @@ static const char make_ca_sh[] =
 	"opt=; [ \"$3\" = distid ] && opt='-sigopt distid:1234567812345678'\n"
 	"$ca -gencrl $opt -out crl.pem 2>/dev/null\n";
 
-struct fx {
-	char *dir;
-	struct config *cfg;
-	struct store *st;
-	struct ingest_ctx ctx;
-	struct err e;
-};
-
 /* A CA of alg in dir/sub. */
 static void make_ca(const char *dir, const char *sub, const char *alg, const char *crl_sig)
 {
@@ -67,41 +59,9 @@ static void make_ca(const char *dir, const char *sub, const char *alg, const cha
 	free(script);
 }
 
-/* Writes the configuration (sources_yaml under `sources:`), loads it and
- * opens a fresh store. */
-static void fx_open(struct fx *x, const char *sources_yaml)
-{
-	char *yaml = tu_fmt("ca:\n  name: 测试认证中心\ntimezone: Asia/Shanghai\n"
-			    "sources:\n%s", sources_yaml);
-	char *cfg = tu_write_in(x->dir, "ca-audit.yaml", yaml);
-	char *db = tu_fmt("%s/store.db", x->dir);
-
-	ck_assert_msg(config_load(cfg, &x->cfg, &x->e) == 0, "%s", x->e.msg);
-	ck_assert_msg(store_open(db, 0, &x->st, &x->e) == 0, "%s", x->e.msg);
-	x->ctx.st = x->st;
-	x->ctx.cfg = x->cfg;
-	free(yaml);
-	free(cfg);
-	free(db);
-}
-
-static void fx_close(struct fx *x)
-{
-	store_close(x->st);
-	config_free(x->cfg);
-	tu_rmdir(x->dir);
-	free(x->dir);
-}
-
-static int run(struct fx *x)
-{
-	err_clear(&x->e);
-	return ingest_run(&x->ctx, &x->e);
-}
-
 /* The first column of the first row of sql, as text ("" for NULL, "-" for
  * no row); owned by the caller. */
-static char *q1(struct fx *x, const char *sql)
+static char *q1(struct tu_src *x, const char *sql)
 {
 	sqlite3_stmt *st;
 	char *out;
@@ -171,7 +131,7 @@ static void cfssl_row(sqlite3 *db, const char *serial, const char *status, int r
 
 START_TEST(test_cfssl)
 {
-	struct fx x = {.dir = tu_tmpdir("cfssl")};
+	struct tu_src x = {.dir = tu_tmpdir("cfssl")};
 	char *p1 = tu_fmt("%s/ca/l1.pem", x.dir), *p2 = tu_fmt("%s/ca/l2.pem", x.dir);
 	char *pem1, *pem2, *s1, *s2, *dbp = tu_fmt("%s/certs.db", x.dir);
 	sqlite3 *db;
@@ -188,8 +148,8 @@ START_TEST(test_cfssl)
 	cfssl_row(db, "4099", "good", 0, NULL, "-----BEGIN CERTIFICATE-----\nAAAA\n"
 		  "-----END CERTIFICATE-----\n");
 	sqlite3_close(db);
-	fx_open(&x, "  certificates:\n    - {type: cfssl, db: certs.db}\n");
-	ck_assert_msg(run(&x) == 0, "%s", x.e.msg);
+	tu_src_open(&x, "  certificates:\n    - {type: cfssl, db: certs.db}\n");
+	ck_assert_msg(tu_src_ingest(&x) == 0, "%s", x.e.msg);
 
 	ASSERT_Q(&x, "2", "SELECT count(*) FROM certificate");
 	ASSERT_Q(&x, "valid", "SELECT status FROM certificate WHERE serial = '%s'", s1);
@@ -208,26 +168,26 @@ START_TEST(test_cfssl)
 	ASSERT_Q(&x, "cfssl", "SELECT type FROM source_file WHERE path = 'certs.db'");
 
 	free(pem1), free(pem2), free(s1), free(s2), free(p1), free(p2), free(dbp);
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
 START_TEST(test_cfssl_not_certdb)
 {
-	struct fx x = {.dir = tu_tmpdir("cfssl")};
+	struct tu_src x = {.dir = tu_tmpdir("cfssl")};
 	char *dbp = tu_fmt("%s/certs.db", x.dir);
 	sqlite3 *db;
 
 	ck_assert_int_eq(sqlite3_open(dbp, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE t (a)", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	fx_open(&x, "  certificates:\n    - {type: cfssl, db: certs.db}\n");
-	ck_assert_int_eq(run(&x), -1);
+	tu_src_open(&x, "  certificates:\n    - {type: cfssl, db: certs.db}\n");
+	ck_assert_int_eq(tu_src_ingest(&x), -1);
 	ck_assert_str_eq(x.e.file, "certs.db");
 	ck_assert_msg(strstr(x.e.msg, "not a cfssl certdb (expected a 'certificates' table"),
 		      "%s", x.e.msg);
 	free(dbp);
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
@@ -246,7 +206,7 @@ static char *b64_of(const char *pem)
 
 START_TEST(test_ejbca)
 {
-	struct fx x = {.dir = tu_tmpdir("ejbca")};
+	struct tu_src x = {.dir = tu_tmpdir("ejbca")};
 	char *b[4], *s[4], *csv;
 
 	make_ca(x.dir, "ca", "sm2", "plain");
@@ -267,8 +227,8 @@ START_TEST(test_ejbca)
 		     "ff,CN=Test sm2 CA,CN=x,20,4102,1,-1\n",
 		     b[1], b[2], b[3]);
 	free(tu_write_in(x.dir, "CertificateData.csv", csv));
-	fx_open(&x, "  certificates:\n    - {type: ejbca-csv, path: CertificateData.csv}\n");
-	ck_assert_msg(run(&x) == 0, "%s", x.e.msg);
+	tu_src_open(&x, "  certificates:\n    - {type: ejbca-csv, path: CertificateData.csv}\n");
+	ck_assert_msg(tu_src_ingest(&x) == 0, "%s", x.e.msg);
 
 	ASSERT_Q(&x, "3", "SELECT count(*) FROM certificate");
 	ASSERT_Q(&x, "valid", "SELECT status FROM certificate WHERE serial = '%s'", s[1]);
@@ -291,23 +251,23 @@ START_TEST(test_ejbca)
 	for (int i = 1; i <= 3; i++)
 		free(b[i]), free(s[i]);
 	free(csv);
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
 START_TEST(test_ejbca_missing_column)
 {
-	struct fx x = {.dir = tu_tmpdir("ejbca")};
+	struct tu_src x = {.dir = tu_tmpdir("ejbca")};
 
 	free(tu_write_in(x.dir, "c.csv", "serialNumber,status,revocationDate,base64Cert\n"
 			 "1,20,-1,AAAA\n"));
-	fx_open(&x, "  certificates:\n    - {type: ejbca-csv, path: c.csv}\n");
-	ck_assert_int_eq(run(&x), -1);
+	tu_src_open(&x, "  certificates:\n    - {type: ejbca-csv, path: c.csv}\n");
+	ck_assert_int_eq(tu_src_ingest(&x), -1);
 	ck_assert_str_eq(x.e.file, "c.csv");
 	ck_assert_int_eq(x.e.line, 1);
 	ck_assert_msg(strstr(x.e.msg, "the header has no column 'revocationReason'"), "%s",
 		      x.e.msg);
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
@@ -315,7 +275,7 @@ END_TEST
 
 /* Copies the fixture mapping, and the fixture export or extra (UTF-8 lines,
  * written as GB18030, then raw appended as is). */
-static void csv_setup(struct fx *x, const char *extra_utf8, const char *raw)
+static void csv_setup(struct tu_src *x, const char *extra_utf8, const char *raw)
 {
 	struct tu_out o = tu_run("mkdir -p %s/mappings && cp %s/fixtures/mappings/ra-gb18030.yaml"
 				 " %s/mappings/ && cp %s/fixtures/ra-gb18030.csv %s/ra.csv",
@@ -337,16 +297,16 @@ static void csv_setup(struct fx *x, const char *extra_utf8, const char *raw)
 		fclose(f);
 		free(path);
 	}
-	fx_open(x, "  events:\n    - {type: csv, path: ra.csv, "
+	tu_src_open(x, "  events:\n    - {type: csv, path: ra.csv, "
 		"mapping: mappings/ra-gb18030.yaml}\n");
 }
 
 START_TEST(test_csv_gb18030)
 {
-	struct fx x = {.dir = tu_tmpdir("csv")};
+	struct tu_src x = {.dir = tu_tmpdir("csv")};
 
 	csv_setup(&x, NULL, NULL);
-	ck_assert_msg(run(&x) == 0, "%s", x.e.msg);
+	ck_assert_msg(tu_src_ingest(&x) == 0, "%s", x.e.msg);
 	ASSERT_Q(&x, "5", "SELECT count(*) FROM event");
 	ASSERT_Q(&x, "0", "SELECT count(*) FROM reject");
 	ASSERT_Q(&x, "张三", "SELECT applicant_name FROM application WHERE app = 'A-2024-0001'");
@@ -364,13 +324,13 @@ START_TEST(test_csv_gb18030)
 	ASSERT_Q(&x, "face_to_face|pass|op02", "SELECT method || '|' || result || '|' || actor"
 		 " FROM event WHERE kind = 'identity_verify'");
 	ASSERT_Q(&x, "", "SELECT items FROM event WHERE kind = 'accept'");
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
 START_TEST(test_csv_rejects)
 {
-	struct fx x = {.dir = tu_tmpdir("csv")};
+	struct tu_src x = {.dir = tu_tmpdir("csv")};
 
 	csv_setup(&x, "业务流水号,事件,时间,申请人类型,申请人名称,证件类型,证件号码,证书类型,"
 		  "告知事项,核验方式,结果,操作员\n"
@@ -381,7 +341,7 @@ START_TEST(test_csv_rejects)
 		  "A-1,受理,昨天,,,,,,,,,op01\n",
 		  "A-1,\xCA\xDC\xC0\xED,2024-03-01 09:21:00,\xFF\xFF,,,,,,,,op01\n"
 		  "A-1,\xCA\xDC\xC0\xED,2024-03-01 09:22:00,,,,,,,,,op01\n");
-	ck_assert_msg(run(&x) == 0, "%s", x.e.msg);
+	ck_assert_msg(tu_src_ingest(&x) == 0, "%s", x.e.msg);
 	ASSERT_Q(&x, "2", "SELECT count(*) FROM event");
 	ASSERT_Q(&x, "5", "SELECT count(*) FROM reject");
 	ASSERT_Q(&x, "expected 12 columns as in the header, found 6",
@@ -395,18 +355,18 @@ START_TEST(test_csv_rejects)
 	ASSERT_Q(&x, "bytes invalid in the mapping's encoding 'gb18030' at byte 30 of the line",
 		 "SELECT reason FROM reject WHERE line = 7");
 	ASSERT_Q(&x, "8", "SELECT line FROM event ORDER BY line DESC");
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
 START_TEST(test_csv_mapping_errors)
 {
-	struct fx x = {.dir = tu_tmpdir("csv")};
+	struct tu_src x = {.dir = tu_tmpdir("csv")};
 	char *m;
 
 	csv_setup(&x, "业务流水号,事件,时间\nA-1,受理,2024-03-01 09:20:00\n", NULL);
 	/* the header lacks columns the mapping names */
-	ck_assert_int_eq(run(&x), -1);
+	ck_assert_int_eq(tu_src_ingest(&x), -1);
 	ck_assert_str_eq(x.e.file, "ra.csv");
 	ck_assert_int_eq(x.e.line, 1);
 	ck_assert_msg(strstr(x.e.msg, "the header has no column '申请人类型', which the mapping"),
@@ -414,29 +374,29 @@ START_TEST(test_csv_mapping_errors)
 	/* an unknown key and an unknown field, with positions */
 	m = tu_write_in(x.dir, "mappings/ra-gb18030.yaml",
 			"encoding: gb18030\ncolums: {a: app}\n");
-	ck_assert_int_eq(run(&x), -1);
+	ck_assert_int_eq(tu_src_ingest(&x), -1);
 	ck_assert_int_eq(x.e.line, 2);
 	ck_assert_int_eq(x.e.col, 1);
 	ck_assert_msg(strstr(x.e.msg, "unknown key 'colums'"), "%s", x.e.msg);
 	free(m);
 	m = tu_write_in(x.dir, "mappings/ra-gb18030.yaml",
 			"encoding: gb18030\ncolumns: {事件: kind, 时间: at, 编号: application}\n");
-	ck_assert_int_eq(run(&x), -1);
+	ck_assert_int_eq(tu_src_ingest(&x), -1);
 	ck_assert_int_eq(x.e.line, 2);
 	ck_assert_msg(strstr(x.e.msg, "unknown field 'application' (expected one of: at,"),
 		      "%s", x.e.msg);
 	free(m);
 	m = tu_write_in(x.dir, "mappings/ra-gb18030.yaml",
 			"encoding: big5\ncolumns: {事件: kind, 时间: at}\n");
-	ck_assert_int_eq(run(&x), -1);
+	ck_assert_int_eq(tu_src_ingest(&x), -1);
 	ck_assert_msg(strstr(x.e.msg, "unknown encoding 'big5' (expected one of: utf-8, "
 			     "gb18030, gbk)"), "%s", x.e.msg);
 	free(m);
 	m = tu_write_in(x.dir, "mappings/ra-gb18030.yaml", "columns: {事件: kind}\n");
-	ck_assert_int_eq(run(&x), -1);
+	ck_assert_int_eq(tu_src_ingest(&x), -1);
 	ck_assert_msg(strstr(x.e.msg, "no column maps to the field 'at'"), "%s", x.e.msg);
 	free(m);
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
@@ -444,20 +404,20 @@ END_TEST
 
 static void crl_case(const char *alg, const char *sig)
 {
-	struct fx x = {.dir = tu_tmpdir("crl")};
+	struct tu_src x = {.dir = tu_tmpdir("crl")};
 	char *s2, *p2 = tu_fmt("%s/ca/l2.pem", x.dir), *want;
 
 	make_ca(x.dir, "ca", alg, sig);
 	s2 = serial_of(p2);
-	fx_open(&x, "  crls:\n    - {path: \"ca/crl.pem\", issuers: \"ca/ca.pem\"}\n");
-	ck_assert_msg(run(&x) == 0, "%s", x.e.msg);
+	tu_src_open(&x, "  crls:\n    - {path: \"ca/crl.pem\", issuers: \"ca/ca.pem\"}\n");
+	ck_assert_msg(tu_src_ingest(&x) == 0, "%s", x.e.msg);
 	ASSERT_Q(&x, "0", "SELECT count(*) FROM reject");
 	want = tu_fmt("C=CN,O=Test,CN=Test %s CA", alg);
 	ASSERT_Q(&x, want, "SELECT issuer FROM crl");
 	ASSERT_Q(&x, "1", "SELECT count(*) FROM crl_entry");
 	ASSERT_Q(&x, "keyCompromise", "SELECT reason FROM crl_entry WHERE serial = '%s'", s2);
 	free(want), free(s2), free(p2);
-	fx_close(&x);
+	tu_src_close(&x);
 }
 
 START_TEST(test_crl_rsa) { crl_case("rsa", "plain"); }
@@ -470,7 +430,7 @@ END_TEST
 /* A CRL signed by another key with the same issuer name is rejected. */
 START_TEST(test_crl_tampered)
 {
-	struct fx x = {.dir = tu_tmpdir("crl")};
+	struct tu_src x = {.dir = tu_tmpdir("crl")};
 	struct tu_out o;
 
 	make_ca(x.dir, "ca", "sm2", "distid");
@@ -485,26 +445,26 @@ START_TEST(test_crl_tampered)
 		   x.dir);
 	ck_assert_msg(o.status == 0, "%s", o.err);
 	tu_out_free(&o);
-	fx_open(&x, "  crls:\n    - {path: \"crl/*.crl\", issuers: \"ca/ca.pem\"}\n");
-	ck_assert_msg(run(&x) == 0, "%s", x.e.msg);
+	tu_src_open(&x, "  crls:\n    - {path: \"crl/*.crl\", issuers: \"ca/ca.pem\"}\n");
+	ck_assert_msg(tu_src_ingest(&x) == 0, "%s", x.e.msg);
 	ASSERT_Q(&x, "0", "SELECT count(*) FROM crl");
 	ASSERT_Q(&x, "2", "SELECT count(*) FROM reject WHERE reason = 'CRL signature does not "
 		 "verify with the issuer certificate ''C=CN,O=Test,CN=Test sm2 CA'''");
 	ASSERT_Q(&x, "crl/a.crl", "SELECT source FROM reject ORDER BY source");
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
 START_TEST(test_crl_issuers_empty_file)
 {
-	struct fx x = {.dir = tu_tmpdir("crl")};
+	struct tu_src x = {.dir = tu_tmpdir("crl")};
 
 	make_ca(x.dir, "ca", "rsa", "plain");
 	free(tu_write_in(x.dir, "empty.pem", "nothing here\n"));
-	fx_open(&x, "  crls:\n    - {path: \"ca/crl.pem\", issuers: empty.pem}\n");
-	ck_assert_int_eq(run(&x), -1);
+	tu_src_open(&x, "  crls:\n    - {path: \"ca/crl.pem\", issuers: empty.pem}\n");
+	ck_assert_int_eq(tu_src_ingest(&x), -1);
 	ck_assert_msg(strstr(x.e.msg, "no certificate in this crl issuers file"), "%s", x.e.msg);
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 

@@ -3,6 +3,7 @@
  */
 #include "testutil.h"
 
+#include <check.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,4 +161,34 @@ int tu_count_lines(const char *s, const char *needle)
 		s += len + (eol ? 1 : 0);
 	}
 	return n;
+}
+
+void tu_src_open(struct tu_src *x, const char *sources_yaml)
+{
+	char *yaml = tu_fmt("ca:\n  name: 测试认证中心\ntimezone: Asia/Shanghai\n"
+			    "sources:\n%s", sources_yaml);
+	char *cfg = tu_write_in(x->dir, "ca-audit.yaml", yaml);
+	char *db = tu_fmt("%s/store.db", x->dir);
+
+	ck_assert_msg(config_load(cfg, &x->cfg, &x->e) == 0, "%s", x->e.msg);
+	ck_assert_msg(store_open(db, 0, &x->st, &x->e) == 0, "%s", x->e.msg);
+	x->ctx.st = x->st;
+	x->ctx.cfg = x->cfg;
+	free(yaml);
+	free(cfg);
+	free(db);
+}
+
+void tu_src_close(struct tu_src *x)
+{
+	store_close(x->st);
+	config_free(x->cfg);
+	tu_rmdir(x->dir);
+	free(x->dir);
+}
+
+int tu_src_ingest(struct tu_src *x)
+{
+	err_clear(&x->e);
+	return ingest_run(&x->ctx, &x->e);
 }

@@ -12,6 +12,11 @@
 
 #include <stddef.h>
 
+#include "config.h"
+#include "err.h"
+#include "ingest.h"
+#include "store.h"
+
 const char *tu_bin(void);  /* path of ca-audit */
 const char *tu_gen(void);  /* path of the generator */
 const char *tu_root(void); /* the source tree */
@@ -38,5 +43,23 @@ char *tu_write_in(const char *dir, const char *name, const char *text);
 char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Number of lines of s that contain needle. */
 int tu_count_lines(const char *s, const char *needle);
+
+/* A configuration and a store in dir, for suites that call the ingest
+ * directly. dir is set by the caller (tu_tmpdir) and owned by the fixture. */
+struct tu_src {
+	char *dir;
+	struct config *cfg;
+	struct store *st;
+	struct ingest_ctx ctx;
+	struct err e;
+};
+
+/* Writes dir/ca-audit.yaml (sources_yaml under `sources:`), loads it and
+ * opens dir/store.db; a failure fails the test. */
+void tu_src_open(struct tu_src *x, const char *sources_yaml);
+/* Closes the store, frees the configuration, removes and frees dir. */
+void tu_src_close(struct tu_src *x);
+/* Ingests every configured source; 0, or -1 with x->e set. */
+int tu_src_ingest(struct tu_src *x);
 
 #endif
