@@ -8,9 +8,9 @@ DESTDIR ?=
 BUILD ?= build
 VERSION := 0.1.0
 
-PKGS := sqlite3 yaml-0.1 libssl libcrypto xlsxwriter jansson cairo pangocairo pangoft2 fontconfig
+PKGS := sqlite3 yaml-0.1 libssl libcrypto xlsxwriter minizip jansson cairo pangocairo pangoft2 fontconfig
 # Debian packages the build, the tests and the demo need (`make deps`).
-DEB_PKGS := build-essential pkg-config libsqlite3-dev libyaml-dev libssl-dev libxlsxwriter-dev \
+DEB_PKGS := build-essential pkg-config libsqlite3-dev libyaml-dev libssl-dev libxlsxwriter-dev libminizip-dev \
 	check libjansson-dev libcsv-dev libcairo2-dev libpango1.0-dev fonts-noto-cjk \
 	poppler-utils tzdata openssl python3 python3-openpyxl \
 	time sqlite3

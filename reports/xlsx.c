@@ -10,7 +10,8 @@
  * over a streamed table suffices. That pass reads the stream a batch ahead
  * on another thread (rm_iter_start_ahead), which is joined before the table
  * is done: at a million rows the builder's query and libxlsxwriter's XML
- * then share the time instead of adding up.
+ * then share the time instead of adding up. The parts are deflated at zlib's
+ * fastest level (xlsx_zip.h).
  */
 #include "xlsx.h"
 
@@ -24,6 +25,7 @@
 
 #include "log.h"
 #include "output.h"
+#include "xlsx_zip.h"
 
 #define XLSX_COVER "概要"
 #define XLSX_MAX_WIDTH 60   /* wider text wraps in a column this wide */
@@ -681,6 +683,10 @@ int xlsx_write(const struct rm_doc *d, const char *path, struct err *e)
 	int rc = 0;
 	lxw_error lrc;
 
+	if (xlsx_zip_ready() < 0)
+		return err_set(e, CA_EIO, path, 0, 0,
+			       "unable to write '%s': minizip's zipOpenNewFileInZip4_64 not found",
+			       path);
 	tmp = output_temp(path, e);
 	if (!tmp)
 		return -1;

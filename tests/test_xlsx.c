@@ -243,6 +243,36 @@ START_TEST(same_document_same_bytes)
 }
 END_TEST
 
+/* Every part is deflated at zlib's fastest level (xlsx_zip.h): the zip's
+ * general-purpose flags say so (bits 1-2 both set: "super fast", which
+ * minizip writes for level 1; 0 for the default level 6). */
+START_TEST(parts_deflated_at_fastest_level)
+{
+	struct rm_doc *d = typed_doc();
+	char *path = tu_fmt("%s/z.xlsx", tmp);
+	struct err e = {0};
+	struct tu_out o;
+	char name[256];
+	int method, flags, parts = 0, n;
+	const char *p;
+
+	ck_assert_msg(xlsx_write(d, path, &e) == 0, "%s", e.msg);
+	o = tu_run("python3 -c 'import sys, zipfile\n"
+		   "for i in zipfile.ZipFile(sys.argv[1]).infolist():"
+		   " print(i.filename, i.compress_type, i.flag_bits)' '%s'", path);
+	ck_assert_msg(o.status == 0, "reading the zip failed: %s", o.err);
+	for (p = o.out; sscanf(p, "%255s %d %d%n", name, &method, &flags, &n) == 3; p += n) {
+		ck_assert_msg(method == 8, "%s: method %d, not deflate", name, method);
+		ck_assert_msg((flags & 6) == 6, "%s: flags %#x, not level 1", name, flags);
+		parts++;
+	}
+	ck_assert_int_ge(parts, 8);  /* content types, rels, workbook, sheets, styles, ... */
+	tu_out_free(&o);
+	free(path);
+	rm_doc_free(d);
+}
+END_TEST
+
 /* A streamed table of n rows: "row i", i, and an error at row fail_at;
  * with holes, every seventh row from the fourth is empty. */
 struct counter {
@@ -626,6 +656,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, types_read_back);
 	tcase_add_test(tc, same_document_same_bytes);
+	tcase_add_test(tc, parts_deflated_at_fastest_level);
 	tcase_add_test(tc, long_table_continues_on_next_sheet);
 	tcase_add_test(tc, sheet_names_are_valid_and_unique);
 	tcase_add_test(tc, unwritable_target_names_path_and_leaves_nothing);
