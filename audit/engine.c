@@ -30,6 +30,7 @@
 #include "attest.h"
 #include "engine_views.h"
 #include "findings.h"
+#include "matcache.h"
 #include "log.h"
 #include "sqlfuncs.h"
 #include "timeutil.h"
@@ -73,7 +74,7 @@ struct engine {
 	char as_of_end[20];             /* UTC end of the as-of day */
 	long rev_h, crl_h, max_days;
 	char refused[300];              /* what the authorizer refused last */
-	unsigned made;                  /* MAT_ bits: TEMP tables materialised */
+	struct matcache mc;             /* the views materialised for this run */
 };
 
 /* One item being evaluated. */
@@ -198,16 +199,6 @@ static int bind_params(struct engine *g, struct item_run *x, sqlite3_stmt *st)
 
 /* ---- materialised views ---- */
 
-/* The views items scan, made TEMP tables once per run: an unqualified name
- * in checklist SQL finds the temp schema first. */
-static const struct {
-	const char *name, *sql;
-} mat[] = {
-	{"issuance", "CREATE TEMP TABLE issuance AS SELECT * FROM main.issuance"},
-	{"app_flow", "CREATE TEMP TABLE app_flow AS SELECT * FROM temp.app_flow_def"},
-	{"revocation", "CREATE TEMP TABLE revocation AS SELECT * FROM temp.revocation_def"},
-};
-
 static int ident_char(char c)
 {
 	return c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
@@ -234,35 +225,22 @@ static double elapsed(void)
 	return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* Materialises each view sql names, the first time it is named in the run;
- * returns 0, or 1 with the item failed. */
+/* Materialises each view sql names, the first time it is named in the run
+ * (matcache.h); returns 0, or 1 with the item failed. */
 static int materialise(struct engine *g, struct item_run *x, const char *sql)
 {
-	for (unsigned i = 0; i < sizeof mat / sizeof mat[0]; i++) {
+	for (unsigned i = 0; i < MATCACHE_N; i++) {
+		struct err me = {0};
 		double t0 = elapsed();
 
-		if ((g->made & 1u << i) || !names(sql, mat[i].name))
+		if ((g->mc.used & 1u << i) || !names(sql, matcache_name(i)))
 			continue;
-		if (sqlite3_exec(g->db, mat[i].sql, NULL, NULL, NULL) != SQLITE_OK)
-			return item_fail(x, "unable to materialise '%s': %s", mat[i].name,
-					 sqlite3_errmsg(g->db));
-		g->made |= 1u << i;
-		debugf("materialised '%s' in %.2f s", mat[i].name, elapsed() - t0);
+		if (matcache_use(&g->mc, i, &me))
+			return item_fail(x, "unable to materialise '%s': %s", matcache_name(i),
+					 me.msg);
+		debugf("materialised '%s' in %.2f s", matcache_name(i), elapsed() - t0);
 	}
 	return 0;
-}
-
-/* Drops what materialise() made, so the connection sees the views again. */
-static void unmaterialise(struct engine *g)
-{
-	char sql[80];
-
-	for (unsigned i = 0; i < sizeof mat / sizeof mat[0]; i++)
-		if (g->made & 1u << i) {
-			snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS temp.%s", mat[i].name);
-			sqlite3_exec(g->db, sql, NULL, NULL, NULL);
-		}
-	g->made = 0;
 }
 
 /* Prepares checklist SQL under the authorizer and binds the parameters;
@@ -1029,7 +1007,8 @@ static double item_budget(void)
 int engine_run(struct store *st, struct checklist *const *lists, size_t n,
 	       const struct engine_opts *o, struct engine_summary *sum, struct err *e)
 {
-	struct engine g = {.st = st, .db = store_db(st), .o = o, .sum = sum};
+	struct engine g = {.st = st, .db = store_db(st), .o = o, .sum = sum,
+			   .mc = {.db = store_db(st)}};
 	int rc = -1;
 
 	memset(sum, 0, sizeof *sum);
@@ -1044,13 +1023,14 @@ int engine_run(struct store *st, struct checklist *const *lists, size_t n,
 	/* the engine's own write, before any checklist SQL is prepared under the
 	 * read-only authorizer */
 	if (sync_cps(&g, e) || attest_store(g.db, store_path(st), &g.att, e) ||
-	    begin_run(&g, lists, n, e) || evaluate(&g, lists, n, e)) {
+	    (o->rebuild && matcache_drop(g.db, e)) || begin_run(&g, lists, n, e) ||
+	    evaluate(&g, lists, n, e)) {
 		store_rollback(st);
 		goto out;
 	}
 	rc = store_commit(st, e);
 out:
-	unmaterialise(&g);
+	matcache_release(&g.mc);
 	for (int i = 0; i < W_COUNT_; i++)
 		sqlite3_finalize(g.w[i]);
 	findings_waivers_free(g.waivers);

@@ -40,6 +40,7 @@ struct engine_opts {
 	const char *as_of;         /* borrowed: the run's "today", YYYY-MM-DD */
 	const char *tool_version;  /* borrowed; may be NULL */
 	const char *waivers;       /* borrowed: path of a waivers file, or NULL */
+	int rebuild;               /* make the kept materialised views anew (matcache.h) */
 };
 
 struct engine_summary {

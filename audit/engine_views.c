@@ -15,10 +15,13 @@
  * (the source's, else the revoke event's) and the first CRL listing it.
  *
  * app_flow and revocation are defined here as app_flow_def and
- * revocation_def: the engine materialises each, and main.issuance, once per
- * run as a TEMP table of the plain name (engine.c, materialise()) the first
- * time an item's SQL names it, so that fourteen items scanning a million
- * rows do not each re-run the views' correlated subqueries.
+ * revocation_def: the engine materialises each, and main.issuance, as a
+ * table kept in the store (matcache.h) the first time an item's SQL names
+ * it, so that fourteen items scanning a million rows do not each re-run the
+ * views' correlated subqueries, and a nightly run redoes only the rows of
+ * what the nightly ingest wrote. app_flow_keyed is app_flow_def for the
+ * applications in temp.mat_app, for that refresh: the filter is inside the
+ * GROUP BY walk, where SQLite would not push it.
  *
  * activity_month gives each local month that has an RA event or a
  * certificate's notBefore, with the first such time. It seeks the event
@@ -27,38 +30,48 @@
  */
 #include "engine_views.h"
 
-const char *const engine_views_sql =
-	"DROP VIEW IF EXISTS temp.app_flow_def;\n"
-	"CREATE TEMP VIEW app_flow_def AS\n"
-	"SELECT b.*,\n"
-	"  (SELECT min(at) FROM main.event WHERE app = b.app AND kind = 'notice'\n"
-	"     AND at <= b.t_accept) AS t_notice,\n"
-	"  (SELECT group_concat(items) FROM main.event WHERE app = b.app\n"
-	"     AND kind = 'notice' AND at <= b.t_accept) AS notice_items,\n"
-	"  ct.at AS t_contract, ct.contract, ct.cps_version AS contract_cps,\n"
-	"  ct.covers AS contract_covers,\n"
-	"  (SELECT max(c.not_after) FROM main.event i\n"
-	"     JOIN main.certificate c ON c.serial = i.serial\n"
-	"     WHERE i.app = b.app AND i.kind = 'issue') AS last_not_after\n"
-	"FROM (SELECT x.app, a.applicant_type, a.applicant_name, a.applicant_id_type,\n"
-	"        a.applicant_id, a.cert_type, a.sector, a.channel, a.applied_at AS t_apply,\n"
-	"        x.t_accept, x.t_issue,\n"
-	"        (SELECT group_concat(serial) FROM (SELECT DISTINCT serial FROM main.event\n"
-	"           WHERE app = x.app AND kind = 'issue' AND serial IS NOT NULL\n"
-	"           ORDER BY serial)) AS serials,\n"
-	"        x.t_archive, x.t_purge, coalesce(a.applied_at, x.t_first) AS record_date\n"
-	"      FROM (SELECT app, min(CASE kind WHEN 'accept' THEN at END) AS t_accept,\n"
-	"              min(CASE kind WHEN 'issue' THEN at END) AS t_issue,\n"
-	"              min(CASE kind WHEN 'archive' THEN at END) AS t_archive,\n"
-	"              min(CASE kind WHEN 'purge' THEN at END) AS t_purge,\n"
-	"              min(at) AS t_first\n"
-	"            FROM main.event WHERE app IS NOT NULL GROUP BY app\n"
-	"            UNION ALL\n"
-	"            SELECT app, NULL, NULL, NULL, NULL, NULL FROM main.application ap\n"
-	"            WHERE NOT EXISTS (SELECT 1 FROM main.event e WHERE e.app = ap.app)) x\n"
-	"      LEFT JOIN main.application a ON a.app = x.app) b\n"
-	"LEFT JOIN main.event ct ON ct.rowid = (SELECT rowid FROM main.event\n"
+/* app_flow_def, and app_flow_keyed: its rows for the applications in
+ * temp.mat_app, which the engine's kept tables refresh (matcache.c). */
+#define APP_FLOW_VIEW(name, filter) \
+	"CREATE TEMP VIEW " name " AS\n" \
+	"SELECT b.*,\n" \
+	"  (SELECT min(at) FROM main.event WHERE app = b.app AND kind = 'notice'\n" \
+	"     AND at <= b.t_accept) AS t_notice,\n" \
+	"  (SELECT group_concat(items) FROM main.event WHERE app = b.app\n" \
+	"     AND kind = 'notice' AND at <= b.t_accept) AS notice_items,\n" \
+	"  ct.at AS t_contract, ct.contract, ct.cps_version AS contract_cps,\n" \
+	"  ct.covers AS contract_covers,\n" \
+	"  (SELECT max(c.not_after) FROM main.event i\n" \
+	"     JOIN main.certificate c ON c.serial = i.serial\n" \
+	"     WHERE i.app = b.app AND i.kind = 'issue') AS last_not_after\n" \
+	"FROM (SELECT x.app, a.applicant_type, a.applicant_name, a.applicant_id_type,\n" \
+	"        a.applicant_id, a.cert_type, a.sector, a.channel, a.applied_at AS t_apply,\n" \
+	"        x.t_accept, x.t_issue,\n" \
+	"        (SELECT group_concat(serial) FROM (SELECT DISTINCT serial FROM main.event\n" \
+	"           WHERE app = x.app AND kind = 'issue' AND serial IS NOT NULL\n" \
+	"           ORDER BY serial)) AS serials,\n" \
+	"        x.t_archive, x.t_purge, coalesce(a.applied_at, x.t_first) AS record_date\n" \
+	"      FROM (SELECT app, min(CASE kind WHEN 'accept' THEN at END) AS t_accept,\n" \
+	"              min(CASE kind WHEN 'issue' THEN at END) AS t_issue,\n" \
+	"              min(CASE kind WHEN 'archive' THEN at END) AS t_archive,\n" \
+	"              min(CASE kind WHEN 'purge' THEN at END) AS t_purge,\n" \
+	"              min(at) AS t_first\n" \
+	"            FROM main.event WHERE app IS NOT NULL" filter " GROUP BY app\n" \
+	"            UNION ALL\n" \
+	"            SELECT app, NULL, NULL, NULL, NULL, NULL FROM main.application ap\n" \
+	"            WHERE NOT EXISTS (SELECT 1 FROM main.event e WHERE e.app = ap.app)" \
+	filter ") x\n" \
+	"      LEFT JOIN main.application a ON a.app = x.app) b\n" \
+	"LEFT JOIN main.event ct ON ct.rowid = (SELECT rowid FROM main.event\n" \
 	"    WHERE app = b.app AND kind = 'contract' ORDER BY at, rowid LIMIT 1);\n"
+
+const char *const engine_views_sql =
+	"CREATE TEMP TABLE IF NOT EXISTS mat_serial(key TEXT PRIMARY KEY) WITHOUT ROWID;\n"
+	"CREATE TEMP TABLE IF NOT EXISTS mat_app(key TEXT PRIMARY KEY) WITHOUT ROWID;\n"
+	"DROP VIEW IF EXISTS temp.app_flow_def;\n"
+	APP_FLOW_VIEW("app_flow_def", "")
+	"DROP VIEW IF EXISTS temp.app_flow_keyed;\n"
+	APP_FLOW_VIEW("app_flow_keyed", " AND app IN (SELECT key FROM temp.mat_app)")
 	"DROP VIEW IF EXISTS temp.revocation_def;\n"
 	"CREATE TEMP VIEW revocation_def AS\n"
 	"SELECT r.*, r.t_revoke AS record_date,\n"

@@ -124,6 +124,10 @@ static int migrate(struct store *s, int version, struct err *e)
 		"ALTER TABLE source_file ADD COLUMN mtime_ns INTEGER;",
 		/* 2 -> 3: months of activity found by index (activity_month) */
 		"CREATE INDEX IF NOT EXISTS certificate_not_before ON certificate(not_before);",
+		/* 3 -> 4: the engine's materialised views kept between runs */
+		"CREATE TABLE IF NOT EXISTS mat_state(name TEXT PRIMARY KEY, def TEXT NOT NULL);"
+		" CREATE TABLE IF NOT EXISTS mat_dirty(kind TEXT NOT NULL, key TEXT NOT NULL,"
+		" PRIMARY KEY(kind, key)) WITHOUT ROWID;",
 	};
 	char buf[64];
 

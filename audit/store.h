@@ -22,7 +22,7 @@
 #include "err.h"
 #include "records.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 

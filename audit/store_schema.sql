@@ -76,6 +76,14 @@ CREATE INDEX finding_key ON finding(checklist, item, key);
 CREATE TABLE report_log(kind TEXT, period TEXT, made_at TEXT, as_of TEXT,
   format TEXT, path TEXT);
 
+-- The engine's materialised views kept between runs (audit/matcache.h):
+-- which tables main.mat_<name> are made and from what definition, and the
+-- keys ('serial' or 'app') written since, noted by triggers that exist
+-- while any such table does.
+CREATE TABLE mat_state(name TEXT PRIMARY KEY, def TEXT NOT NULL);
+CREATE TABLE mat_dirty(kind TEXT NOT NULL, key TEXT NOT NULL,
+  PRIMARY KEY(kind, key)) WITHOUT ROWID;
+
 -- Views come last: a migration drops them and runs the rest of this file
 -- from the first view on, so that an upgraded store has this version's.
 --

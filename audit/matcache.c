@@ -1,0 +1,336 @@
+/*
+ * matcache.c — the engine's materialised views kept in the store; see
+ * matcache.h.
+ */
+#include "matcache.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+/* Bumped when the tables' layout or upkeep changes in a way a view's
+ * definition does not show: older tables are then made again. */
+#define MATCACHE_FORMAT "1"
+
+static const struct mat_view {
+	const char *name;   /* the name items use; the table is main.mat_<name> */
+	const char *schema; /* where the view whose definition is recorded lives */
+	const char *view;   /* that view */
+	const char *keyed;  /* its rows for the keys in temp.mat_serial / temp.mat_app */
+	const char *key;    /* the table's key: serial or app */
+} views[MATCACHE_N] = {
+	{"issuance", "main", "issuance",
+	 "SELECT * FROM main.issuance WHERE serial IN (SELECT key FROM temp.mat_serial)",
+	 "serial"},
+	{"app_flow", "temp", "app_flow_def", "SELECT * FROM temp.app_flow_keyed", "app"},
+	{"revocation", "temp", "revocation_def",
+	 "SELECT * FROM temp.revocation_def WHERE serial IN (SELECT key FROM temp.mat_serial)",
+	 "serial"},
+};
+
+/* The tables the views read, and the key columns a written row notes. */
+static const struct {
+	const char *table;
+	const char *cols[2];
+} watched[] = {
+	{"certificate", {"serial", NULL}},
+	{"application", {"app", NULL}},
+	{"event", {"app", "serial"}},
+	{"crl_entry", {"serial", NULL}},
+};
+
+static const char *const ops[] = {"INSERT", "UPDATE", "DELETE"};
+
+/* A refresh that would redo more keys than a rebuild's rows divided by
+ * this costs more than the rebuild: every kept table is made again. */
+#define MATCACHE_REBUILD_RATIO 8
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static int db_fail(sqlite3 *db, struct err *e, const char *what)
+{
+	return err_set(e, CA_EDB, sqlite3_db_filename(db, "main"), 0, 0, "%s: %s", what,
+		       sqlite3_errmsg(db));
+}
+
+static int exec(sqlite3 *db, const char *sql, struct err *e, const char *what)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : db_fail(db, e, what);
+}
+
+/* Runs sql (one statement, with text ?1 when given) and returns its first
+ * column as an integer, or -1 with e set. */
+static int64_t scalar(sqlite3 *db, const char *sql, const char *p1, struct err *e)
+{
+	sqlite3_stmt *st;
+	int64_t v = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_fail(db, e, "unable to read the kept views");
+	if (p1)
+		sqlite3_bind_text(st, 1, p1, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? v : db_fail(db, e, "unable to read the kept views");
+}
+
+const char *matcache_name(unsigned i)
+{
+	return i < MATCACHE_N ? views[i].name : NULL;
+}
+
+/* What view i's table is made from: the format and the view's SQL text.
+ * Allocated; NULL with e set when the view is missing. */
+static char *definition(sqlite3 *db, unsigned i, struct err *e)
+{
+	char sql[128];
+	sqlite3_stmt *st;
+	char *def = NULL;
+
+	snprintf(sql, sizeof sql, "SELECT sql FROM %s.sqlite_schema WHERE type = 'view'"
+		 " AND name = ?1", views[i].schema);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_fail(db, e, "unable to read the views' definitions");
+		return NULL;
+	}
+	sqlite3_bind_text(st, 1, views[i].view, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    asprintf(&def, "format " MATCACHE_FORMAT "\n%s", sqlite3_column_text(st, 0)) < 0)
+		def = NULL;
+	sqlite3_finalize(st);
+	if (!def)
+		err_set(e, CA_EINTERNAL, "", 0, 0, "the view '%s' is missing", views[i].view);
+	return def;
+}
+
+/* Whether view i's table is kept and was made from def. */
+static int64_t current(sqlite3 *db, unsigned i, const char *def, struct err *e)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM main.mat_state WHERE name = '%s'"
+		 " AND def = ?1", views[i].name);
+	return scalar(db, sql, def, e);
+}
+
+static int64_t kept(sqlite3 *db, unsigned i, struct err *e)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM main.mat_state WHERE name = '%s'",
+		 views[i].name);
+	return scalar(db, sql, NULL, e);
+}
+
+static int drop_table(sqlite3 *db, unsigned i, struct err *e)
+{
+	char sql[192];
+
+	snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS main.mat_%s;"
+		 " DELETE FROM main.mat_state WHERE name = '%s';", views[i].name, views[i].name);
+	return exec(db, sql, e, "unable to drop a kept view");
+}
+
+/* Creates (create) or drops the triggers that note written keys. */
+static int triggers(sqlite3 *db, int create, struct err *e)
+{
+	char sql[1024];
+
+	for (size_t t = 0; t < sizeof watched / sizeof *watched; t++)
+		for (size_t o = 0; o < sizeof ops / sizeof *ops; o++) {
+			int n = create
+				? snprintf(sql, sizeof sql, "CREATE TRIGGER IF NOT EXISTS main.mat_%s_%s"
+					   " AFTER %s ON %s BEGIN", watched[t].table, ops[o], ops[o],
+					   watched[t].table)
+				: snprintf(sql, sizeof sql, "DROP TRIGGER IF EXISTS main.mat_%s_%s",
+					   watched[t].table, ops[o]);
+
+			for (size_t c = 0; create && c < 2 && watched[t].cols[c]; c++)
+				for (int old = 0; old < 2; old++) {
+					const char *row = old ? "OLD" : "NEW", *col = watched[t].cols[c];
+
+					if ((old && o == 0) || (!old && o == 2))
+						continue;  /* INSERT has no OLD, DELETE no NEW */
+					n += snprintf(sql + n, sizeof sql - n,
+						      " INSERT OR IGNORE INTO mat_dirty SELECT '%s', %s.%s"
+						      " WHERE %s.%s IS NOT NULL;", col, row, col, row, col);
+				}
+			if (create)
+				snprintf(sql + n, sizeof sql - n, " END");
+			if (exec(db, sql, e, "unable to set up the kept views' triggers"))
+				return -1;
+		}
+	return 0;
+}
+
+/* Makes view i's table from the whole view. */
+static int build(sqlite3 *db, unsigned i, const char *def, struct err *e)
+{
+	const struct mat_view *v = &views[i];
+	double t0 = now();
+	char sql[512];
+	sqlite3_stmt *st;
+	int rc;
+
+	snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS main.mat_%s;"
+		 " CREATE TABLE main.mat_%s AS SELECT * FROM %s.%s;"
+		 " CREATE INDEX main.mat_%s_%s ON mat_%s(%s);",
+		 v->name, v->name, v->schema, v->view, v->name, v->key, v->name, v->key);
+	if (exec(db, sql, e, "unable to make a kept view") || triggers(db, 1, e))
+		return -1;
+	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO main.mat_state(name, def)"
+			       " VALUES (?1, ?2)", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(db, e, "unable to record a kept view");
+	sqlite3_bind_text(st, 1, v->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, def, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(db, e, "unable to record a kept view");
+	debugf("made kept view '%s' in %.2f s", v->name, now() - t0);
+	return 0;
+}
+
+/* The noted keys widened to every row they touch, in temp.mat_serial and
+ * temp.mat_app: a certificate's issuance row depends on the application
+ * that issued it, an application's app_flow row on the certificates it
+ * issued. (An issue event deleted or changed notes its old serial and
+ * application itself, so the kept tables' old links need no lookup.) */
+static int widen(sqlite3 *db, struct err *e)
+{
+	static const char *const sql =
+		"DELETE FROM temp.mat_serial; DELETE FROM temp.mat_app;\n"
+		"INSERT OR IGNORE INTO temp.mat_app SELECT key FROM main.mat_dirty"
+		" WHERE kind = 'app';\n"
+		"INSERT OR IGNORE INTO temp.mat_serial SELECT key FROM main.mat_dirty"
+		" WHERE kind = 'serial';\n"
+		"INSERT OR IGNORE INTO temp.mat_serial SELECT serial FROM main.event"
+		" WHERE app IN (SELECT key FROM temp.mat_app) AND kind = 'issue'"
+		" AND serial IS NOT NULL;\n"
+		"INSERT OR IGNORE INTO temp.mat_app SELECT app FROM main.event"
+		" WHERE serial IN (SELECT key FROM temp.mat_serial) AND kind = 'issue'"
+		" AND app IS NOT NULL;\n";
+
+	return exec(db, sql, e, "unable to find the rows to refresh");
+}
+
+/* Redoes the rows of view i's table for the widened keys. */
+static int redo(sqlite3 *db, unsigned i, struct err *e)
+{
+	const struct mat_view *v = &views[i];
+	const char *keys = strcmp(v->key, "app") ? "temp.mat_serial" : "temp.mat_app";
+	char sql[512];
+
+	snprintf(sql, sizeof sql, "DELETE FROM main.mat_%s WHERE %s IN (SELECT key FROM %s);"
+		 " INSERT INTO main.mat_%s %s;", v->name, v->key, keys, v->name, v->keyed);
+	return exec(db, sql, e, "unable to refresh a kept view");
+}
+
+/* Brings the kept tables up to date with what was written since the last
+ * run: drops those made from another definition, then redoes the rows of
+ * the noted keys, or drops every table when that is more than a rebuild. */
+static int refresh(sqlite3 *db, struct err *e)
+{
+	int64_t dirty, scale, have = 0;
+	int keep[MATCACHE_N];
+	double t0 = now();
+
+	for (unsigned i = 0; i < MATCACHE_N; i++) {
+		char *def = definition(db, i, e);
+		int64_t k = def ? kept(db, i, e) : -1, c = k > 0 ? current(db, i, def, e) : 0;
+
+		free(def);
+		if (k < 0 || c < 0)
+			return -1;
+		if (k > 0 && c == 0 && drop_table(db, i, e))
+			return -1;
+		keep[i] = c > 0;
+		have += keep[i];
+	}
+	dirty = scalar(db, "SELECT count(*) FROM main.mat_dirty", NULL, e);
+	scale = scalar(db, "SELECT coalesce(max(rowid), 0) FROM main.certificate", NULL, e);
+	if (dirty < 0 || scale < 0)
+		return -1;
+	if (have > 0 && dirty > 0 && dirty <= scale / MATCACHE_REBUILD_RATIO) {
+		if (widen(db, e))
+			return -1;
+		for (unsigned i = 0; i < MATCACHE_N; i++)
+			if (keep[i] && redo(db, i, e))
+				return -1;
+		debugf("refreshed the kept views for %lld written keys in %.2f s",
+		       (long long)dirty, now() - t0);
+	} else if (have > 0 && dirty > 0) {
+		debugf("%lld keys written since the last run: the kept views are made again",
+		       (long long)dirty);
+		for (unsigned i = 0; i < MATCACHE_N; i++)
+			if (keep[i] && drop_table(db, i, e))
+				return -1;
+		have = 0;
+	}
+	if (have == 0 && triggers(db, 0, e))
+		return -1;
+	return exec(db, "DELETE FROM main.mat_dirty", e, "unable to clear the written keys");
+}
+
+int matcache_use(struct matcache *m, unsigned i, struct err *e)
+{
+	char sql[160], *def;
+	int64_t c;
+
+	if (i >= MATCACHE_N || (m->used & 1u << i))
+		return 0;
+	if (!m->refreshed) {
+		if (refresh(m->db, e))
+			return -1;
+		m->refreshed = 1;
+	}
+	def = definition(m->db, i, e);
+	c = def ? current(m->db, i, def, e) : -1;
+	if (c < 0 || (c == 0 && build(m->db, i, def, e))) {
+		free(def);
+		return -1;
+	}
+	free(def);
+	snprintf(sql, sizeof sql, "DROP VIEW IF EXISTS temp.%s;"
+		 " CREATE TEMP VIEW %s AS SELECT * FROM main.mat_%s;", views[i].name,
+		 views[i].name, views[i].name);
+	if (exec(m->db, sql, e, "unable to use a kept view"))
+		return -1;
+	m->used |= 1u << i;
+	return 0;
+}
+
+void matcache_release(struct matcache *m)
+{
+	char sql[80];
+
+	for (unsigned i = 0; i < MATCACHE_N; i++)
+		if (m->used & 1u << i) {
+			snprintf(sql, sizeof sql, "DROP VIEW IF EXISTS temp.%s", views[i].name);
+			sqlite3_exec(m->db, sql, NULL, NULL, NULL);
+		}
+	m->used = 0;
+	m->refreshed = 0;
+}
+
+int matcache_drop(sqlite3 *db, struct err *e)
+{
+	for (unsigned i = 0; i < MATCACHE_N; i++)
+		if (drop_table(db, i, e))
+			return -1;
+	if (triggers(db, 0, e))
+		return -1;
+	return exec(db, "DELETE FROM main.mat_dirty", e, "unable to clear the written keys");
+}
