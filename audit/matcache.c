@@ -327,10 +327,14 @@ void matcache_release(struct matcache *m)
 
 int matcache_drop(sqlite3 *db, struct err *e)
 {
+	double t0 = now();
+
 	for (unsigned i = 0; i < MATCACHE_N; i++)
 		if (drop_table(db, i, e))
 			return -1;
-	if (triggers(db, 0, e))
+	if (triggers(db, 0, e) ||
+	    exec(db, "DELETE FROM main.mat_dirty", e, "unable to clear the written keys"))
 		return -1;
-	return exec(db, "DELETE FROM main.mat_dirty", e, "unable to clear the written keys");
+	debugf("dropped the kept views in %.2f s", now() - t0);
+	return 0;
 }
