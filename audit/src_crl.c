@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "crl_der.h"
+#include "crl_seen.h"
 #include "ingest.h"
 #include "log.h"
 #include "pathglob.h"
