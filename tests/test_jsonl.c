@@ -1,7 +1,8 @@
 /*
  * test_jsonl.c — the JSON Lines RA-event source, end to end through the real
  * parts: a configuration file loaded with config_load, a SQLite store in a
- * scratch directory, and ingest_ctx. It checks that each kind of §5 lands in
+ * scratch directory, and ingest_run, set up by testutil's tu_src fixture as
+ * the other source suites are. It checks that each kind of §5 lands in
  * `event` (and `application`) with its columns normalised, that the issuance
  * view joins them to a certificate, that every kind of bad line is rejected
  * with its source, line and reason, that ingest is idempotent and picks up
@@ -21,37 +22,21 @@
 #include "timeutil.h"
 
 #define LOG "logs/ra-1.jsonl"
+#define SOURCES "  events:\n    - {type: jsonl, path: \"logs/ra-*.jsonl\"}\n"
+#define DEFAULT_ZONE "timezone: Asia/Shanghai\n"
 
-struct fx {
-	char *dir;
-	struct config *cfg;
-	struct store *st;
-	struct ingest_ctx ctx;
-	struct err e;
-};
-
-/* Writes a configuration in zone, one log file made of lines (NULL ends),
- * and opens a fresh store. */
-static void fx_open(struct fx *x, const char *zone, const char *const *lines)
+/* A tu_src with the RA log source configured, its logs directory made, and
+ * LOG written from lines (NULL ends) unless lines is NULL. */
+static void fx_open(struct tu_src *x, const char *const *lines)
 {
-	char *cfg, *logs, *db, *yaml;
+	char *logs;
 	FILE *f;
 
 	memset(x, 0, sizeof *x);
 	x->dir = tu_tmpdir("jsonl");
+	tu_src_open(x, SOURCES);
 	logs = tu_fmt("%s/logs", x->dir);
 	ck_assert_int_eq(mkdir(logs, 0700), 0);
-	yaml = tu_fmt("ca:\n  name: 测试认证中心\n"
-		      "timezone: %s\n"
-		      "sources:\n  events:\n    - {type: jsonl, path: \"logs/ra-*.jsonl\"}\n",
-		      zone);
-	cfg = tu_write_in(x->dir, "ca-audit.yaml", yaml);
-	free(yaml);
-	ck_assert_msg(config_load(cfg, &x->cfg, &x->e) == 0, "%s", x->e.msg);
-	db = tu_fmt("%s/store.db", x->dir);
-	ck_assert_msg(store_open(db, 0, &x->st, &x->e) == 0, "%s", x->e.msg);
-	x->ctx.st = x->st;
-	x->ctx.cfg = x->cfg;
 	if (lines) {
 		char *path = tu_fmt("%s/%s", x->dir, LOG);
 		f = fopen(path, "w");
@@ -61,34 +46,39 @@ static void fx_open(struct fx *x, const char *zone, const char *const *lines)
 		fclose(f);
 		free(path);
 	}
-	free(cfg);
 	free(logs);
-	free(db);
 }
 
-static void fx_close(struct fx *x)
+/* tu_src_open always writes the default zone; a test of another one puts
+ * that zone in the configuration file instead and loads it again, so that
+ * the zone still comes from the file. */
+static void fx_zone(struct tu_src *x, const char *zone)
 {
-	store_close(x->st);
+	char *path = tu_fmt("%s/ca-audit.yaml", x->dir);
+	char *yaml = tu_read(path, NULL), *at, *out;
+
+	ck_assert_msg(yaml && (at = strstr(yaml, DEFAULT_ZONE)),
+		      "no default timezone line in '%s'", path);
+	*at = '\0';
+	out = tu_fmt("%stimezone: %s\n%s", yaml, zone, at + strlen(DEFAULT_ZONE));
+	ck_assert_int_eq(tu_write(path, out), 0);
 	config_free(x->cfg);
-	tu_rmdir(x->dir);
-	free(x->dir);
+	ck_assert_msg(config_load(path, &x->cfg, &x->e) == 0, "%s", x->e.msg);
+	x->ctx.cfg = x->cfg;
+	free(path);
+	free(yaml);
+	free(out);
 }
 
-static int ingest(struct fx *x)
+static void ingest_ok(struct tu_src *x)
 {
-	err_clear(&x->e);
-	return src_jsonl(&x->ctx, &x->cfg->event_sources[0], &x->e);
-}
-
-static void ingest_ok(struct fx *x)
-{
-	ck_assert_msg(ingest(x) == 0, "ingest failed: %s:%d: %s", x->e.file, x->e.line,
+	ck_assert_msg(tu_src_ingest(x) == 0, "ingest failed: %s:%d: %s", x->e.file, x->e.line,
 		      x->e.msg);
 }
 
 /* The first row of a query, its columns joined with '|' and NULL as '~';
  * NULL when there is no row. Owned by the caller. */
-static char *row(struct fx *x, const char *sql)
+static char *row(struct tu_src *x, const char *sql)
 {
 	sqlite3_stmt *st;
 	char *out = NULL;
@@ -109,7 +99,7 @@ static char *row(struct fx *x, const char *sql)
 	return out;
 }
 
-static void assert_row(struct fx *x, const char *sql, const char *want)
+static void assert_row(struct tu_src *x, const char *sql, const char *want)
 {
 	char *got = row(x, sql);
 
@@ -160,9 +150,9 @@ static const char *const every_kind[] = {
 
 START_TEST(test_every_kind)
 {
-	struct fx x;
+	struct tu_src x;
 
-	fx_open(&x, "Asia/Shanghai", every_kind);
+	fx_open(&x, every_kind);
 	ingest_ok(&x);
 	ck_assert_int_eq(store_count(x.st, "event"), 14);
 	ck_assert_int_eq(store_count(x.st, "reject"), 0);
@@ -202,17 +192,17 @@ START_TEST(test_every_kind)
 	assert_row(&x, "SELECT * FROM application",
 		   "A-1|individual|张三|resident_id|11010519491231002X|个人证书|commercial|counter|"
 		   "2024-03-01 01:00:00");
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
 START_TEST(test_issuance_view)
 {
 	struct cert_rec c = {0};
-	struct fx x;
+	struct tu_src x;
 	int added = 0;
 
-	fx_open(&x, "Asia/Shanghai", every_kind);
+	fx_open(&x, every_kind);
 	ingest_ok(&x);
 	c.serial = strdup("0A1B2C");
 	c.issuer = strdup("CN=Test CA,C=CN");
@@ -231,7 +221,7 @@ START_TEST(test_issuance_view)
 		   "face_to_face|pass|op2|2024-03-01 01:30:00|2024-03-01 01:40:00|3.2|"
 		   "rights,obligations|2024-03-01 01:50:00|sys|2024-03-01 02:00:00|"
 		   "11010519491231002X|张三|11010519491231002X");
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
@@ -243,13 +233,14 @@ START_TEST(test_zone_from_config)
 		"{\"kind\":\"accept\",\"at\":\"2024-07-15T12:00:00+08:00\",\"app\":\"A-3\"}",
 		NULL
 	};
-	struct fx x;
+	struct tu_src x;
 
-	fx_open(&x, "America/New_York", lines);
+	fx_open(&x, lines);
+	fx_zone(&x, "America/New_York");
 	ingest_ok(&x);
 	assert_row(&x, "SELECT group_concat(at, ',') FROM (SELECT at FROM event ORDER BY line)",
 		   "2024-01-15 17:00:00,2024-07-15 16:00:00,2024-07-15 04:00:00");
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
@@ -351,9 +342,9 @@ static const char **mixed_lines(void)
 START_TEST(test_rejects)
 {
 	const char **lines = mixed_lines();
-	struct fx x;
+	struct tu_src x;
 
-	fx_open(&x, "Asia/Shanghai", lines);
+	fx_open(&x, lines);
 	ingest_ok(&x);
 	ck_assert_int_eq(store_count(x.st, "event"), (int64_t)N_BAD + 1);
 	ck_assert_int_eq(store_count(x.st, "reject"), (int64_t)N_BAD);
@@ -370,7 +361,7 @@ START_TEST(test_rejects)
 	}
 	/* no application row from the rejected apply lines */
 	ck_assert_int_eq(store_count(x.st, "application"), 0);
-	fx_close(&x);
+	tu_src_close(&x);
 	free(lines);
 }
 END_TEST
@@ -379,9 +370,9 @@ START_TEST(test_idempotent)
 {
 	const char **lines = mixed_lines();
 	char *path, *text, *more, *last;
-	struct fx x;
+	struct tu_src x;
 
-	fx_open(&x, "Asia/Shanghai", lines);
+	fx_open(&x, lines);
 	ingest_ok(&x);
 	ck_assert_int_eq(store_count(x.st, "event"), (int64_t)N_BAD + 1);
 
@@ -418,7 +409,7 @@ START_TEST(test_idempotent)
 	free(path);
 	free(text);
 	free(more);
-	fx_close(&x);
+	tu_src_close(&x);
 	free(lines);
 }
 END_TEST
@@ -433,11 +424,11 @@ START_TEST(test_strict)
 		NULL
 	};
 	char buf[2048];
-	struct fx x;
+	struct tu_src x;
 
-	fx_open(&x, "Asia/Shanghai", lines);
+	fx_open(&x, lines);
 	x.ctx.strict = 1;
-	ck_assert_int_eq(ingest(&x), -1);
+	ck_assert_int_eq(tu_src_ingest(&x), -1);
 	ck_assert_int_eq(x.e.kind, CA_EINPUT);
 	err_format(&x.e, buf, sizeof buf);
 	ck_assert_str_eq(buf, LOG ":3: field 'at': expected an RFC 3339 time, found "
@@ -446,7 +437,7 @@ START_TEST(test_strict)
 	ck_assert_int_eq(store_count(x.st, "event"), 0);
 	ck_assert_int_eq(store_count(x.st, "reject"), 0);
 	ck_assert_int_eq(store_count(x.st, "source_file"), 0);
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
@@ -455,9 +446,9 @@ END_TEST
 START_TEST(test_line_forms)
 {
 	char *path, *actor, *text, *want;
-	struct fx x;
+	struct tu_src x;
 
-	fx_open(&x, "Asia/Shanghai", NULL);
+	fx_open(&x, NULL);
 	actor = malloc(300001);
 	memset(actor, 'a', 300000);
 	actor[300000] = '\0';
@@ -476,7 +467,7 @@ START_TEST(test_line_forms)
 	free(actor);
 	free(text);
 	free(path);
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
@@ -484,10 +475,10 @@ END_TEST
  * own source name, relative to the configuration. */
 START_TEST(test_files)
 {
-	struct fx x;
+	struct tu_src x;
 	char *p1, *p2, *p3;
 
-	fx_open(&x, "Asia/Shanghai", NULL);
+	fx_open(&x, NULL);
 	p1 = tu_write_in(x.dir, "logs/ra-2024.jsonl",
 			 "{\"kind\":\"accept\",\"at\":\"2024-03-01\",\"app\":\"A-1\"}\n");
 	p2 = tu_write_in(x.dir, "logs/ra-2025.jsonl",
@@ -504,7 +495,7 @@ START_TEST(test_files)
 	free(p1);
 	free(p2);
 	free(p3);
-	fx_close(&x);
+	tu_src_close(&x);
 }
 END_TEST
 
