@@ -134,13 +134,27 @@ static int64_t kept(sqlite3 *db, unsigned i, struct err *e)
 	return scalar(db, sql, NULL, e);
 }
 
+/* Drops view i's table. SQLite as Debian builds it deletes securely,
+ * overwriting each freed page with zeros: for a table of a million rows
+ * that wrote ~1.6 GB through the WAL (11 s at 1M). The tables copy rows
+ * that stay in the store, so zeros protect nothing here: the drop runs
+ * with secure_delete=FAST (zeros only where they cost no I/O) and the
+ * connection's setting is restored after. */
 static int drop_table(sqlite3 *db, unsigned i, struct err *e)
 {
-	char sql[192];
+	int64_t secure = scalar(db, "PRAGMA main.secure_delete", NULL, e);
+	char sql[256];
+	int rc;
 
-	snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS main.mat_%s;"
+	if (secure < 0)
+		return -1;
+	snprintf(sql, sizeof sql, "PRAGMA main.secure_delete = FAST;"
+		 " DROP TABLE IF EXISTS main.mat_%s;"
 		 " DELETE FROM main.mat_state WHERE name = '%s';", views[i].name, views[i].name);
-	return exec(db, sql, e, "unable to drop a kept view");
+	rc = exec(db, sql, e, "unable to drop a kept view");
+	snprintf(sql, sizeof sql, "PRAGMA main.secure_delete = %lld", (long long)secure);
+	sqlite3_exec(db, sql, NULL, NULL, NULL);
+	return rc;
 }
 
 /* Creates (create) or drops the triggers that note written keys. */
