@@ -1,5 +1,8 @@
 /*
- * engine.c — evaluating checklists against the store; see engine.h.
+ * engine.c — evaluating checklists against the store; see engine.h. This
+ * file runs them (set-up, the read-only authorizer, parameters, the
+ * materialised views, scope, results, time budgets); engine_items.c turns
+ * one automated item into findings.
  *
  * Each automated item becomes one SELECT yielding (key, record_date,
  * evidence...), wrapped in the item's scope (the checklist's scope
@@ -17,7 +20,7 @@
  * SQL: SQLite consults it at prepare time, and the engine's own writes
  * (run, item_result, finding) are prepared while it is off.
  */
-#include "engine.h"
+#include "engine_int.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -27,15 +30,10 @@
 #include <strings.h>
 #include <time.h>
 
-#include "attest.h"
 #include "engine_views.h"
-#include "findings.h"
-#include "matcache.h"
 #include "log.h"
 #include "sqlfuncs.h"
 #include "timeutil.h"
-
-enum { W_RUN, W_RUN_END, W_RESULT, W_FINDING, W_PREV_RUN, W_PREV_FINDING, W_FIXED, W_COUNT_ };
 
 static const char *const write_sql[W_COUNT_] = {
 	[W_RUN] = "INSERT INTO run(started_at, as_of, tool_version, checklists)"
@@ -62,46 +60,13 @@ static const char *const write_sql[W_COUNT_] = {
 		    " AND f.key = p.key)",
 };
 
-struct engine {
-	struct store *st;               /* borrowed */
-	sqlite3 *db;                    /* borrowed */
-	const struct engine_opts *o;    /* borrowed */
-	struct engine_summary *sum;     /* borrowed */
-	struct findings_waivers *waivers; /* owned, may be NULL */
-	double item_seconds;    /* time budget of one item's SQL */
-	struct attestations att;        /* owned: answers to manual items */
-	sqlite3_stmt *w[W_COUNT_];      /* owned */
-	char as_of_end[20];             /* UTC end of the as-of day */
-	long rev_h, crl_h, max_days;
-	char refused[300];              /* what the authorizer refused last */
-	struct matcache mc;             /* the views materialised for this run */
-};
-
-/* One item being evaluated. */
-struct item_run {
-	const struct checklist *cl;
-	const struct rule_item *it;
-	char start[20], end[20];  /* UTC scope, end exclusive */
-	int64_t prev;             /* previous run of this item, 0 if none */
-	int64_t checked;          /* -1 = unknown */
-	int64_t violations;       /* new + open + waived */
-	int64_t open;             /* new + open */
-	double value;
-	int has_value;
-	const char *result;
-	char note[900];
-};
-
-static int db_fail(struct engine *g, struct err *e, const char *what)
+int engine_db_fail(struct engine *g, struct err *e, const char *what)
 {
 	return err_set(e, CA_EDB, store_path(g->st), 0, 0, "%s: %s", what,
 		       sqlite3_errmsg(g->db));
 }
 
-/* Marks the item failed (result "error") and returns 1. */
-static int item_fail(struct item_run *x, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int item_fail(struct item_run *x, const char *fmt, ...)
+int engine_item_fail(struct item_run *x, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -165,7 +130,7 @@ static int authorize(void *ctx, int action, const char *a, const char *b,
 
 /* ---- parameters ---- */
 
-static int bind_params(struct engine *g, struct item_run *x, sqlite3_stmt *st)
+int engine_bind_params(struct engine *g, struct item_run *x, sqlite3_stmt *st)
 {
 	int n = sqlite3_bind_parameter_count(st);
 
@@ -173,7 +138,7 @@ static int bind_params(struct engine *g, struct item_run *x, sqlite3_stmt *st)
 		const char *p = sqlite3_bind_parameter_name(st, i);
 
 		if (!p)
-			return item_fail(x, "anonymous parameter in the SQL: use a named one"
+			return engine_item_fail(x, "anonymous parameter in the SQL: use a named one"
 					    " (:as_of, :scope_start...)");
 		if (!strcmp(p, ":revocation_hours"))
 			sqlite3_bind_int64(st, i, g->rev_h);
@@ -190,7 +155,7 @@ static int bind_params(struct engine *g, struct item_run *x, sqlite3_stmt *st)
 		else if (!strcmp(p, ":scope_end"))
 			sqlite3_bind_text(st, i, x->end, -1, SQLITE_STATIC);
 		else
-			return item_fail(x, "unknown parameter '%s' (known: :revocation_hours,"
+			return engine_item_fail(x, "unknown parameter '%s' (known: :revocation_hours,"
 					    " :crl_publish_hours, :max_validity_days, :as_of,"
 					    " :as_of_date, :scope_start, :scope_end)", p);
 	}
@@ -236,7 +201,7 @@ static int materialise(struct engine *g, struct item_run *x, const char *sql)
 		if ((g->mc.used & 1u << i) || !names(sql, matcache_name(i)))
 			continue;
 		if (matcache_use(&g->mc, i, &me))
-			return item_fail(x, "unable to materialise '%s': %s", matcache_name(i),
+			return engine_item_fail(x, "unable to materialise '%s': %s", matcache_name(i),
 					 me.msg);
 		debugf("materialised '%s' in %.2f s", matcache_name(i), elapsed() - t0);
 	}
@@ -245,7 +210,7 @@ static int materialise(struct engine *g, struct item_run *x, const char *sql)
 
 /* Prepares checklist SQL under the authorizer and binds the parameters;
  * returns 0, or 1 with the item failed. */
-static int prepare_ro(struct engine *g, struct item_run *x, const char *sql,
+int engine_prepare_ro(struct engine *g, struct item_run *x, const char *sql,
 		      sqlite3_stmt **out)
 {
 	const char *tail = NULL;
@@ -260,24 +225,24 @@ static int prepare_ro(struct engine *g, struct item_run *x, const char *sql,
 	sqlite3_set_authorizer(g->db, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		if (g->refused[0])
-			return item_fail(x, "refused: %s is not allowed (checklist SQL is"
+			return engine_item_fail(x, "refused: %s is not allowed (checklist SQL is"
 					    " read-only)", g->refused);
-		return item_fail(x, "invalid SQL: %s", sqlite3_errmsg(g->db));
+		return engine_item_fail(x, "invalid SQL: %s", sqlite3_errmsg(g->db));
 	}
 	if (!*out)
-		return item_fail(x, "the SQL is empty");
+		return engine_item_fail(x, "the SQL is empty");
 	tail += strspn(tail, " \t\r\n;");
 	if (*tail) {
 		sqlite3_finalize(*out);
 		*out = NULL;
-		return item_fail(x, "more than one SQL statement (near '%.40s')", tail);
+		return engine_item_fail(x, "more than one SQL statement (near '%.40s')", tail);
 	}
 	if (!sqlite3_stmt_readonly(*out)) {
 		sqlite3_finalize(*out);
 		*out = NULL;
-		return item_fail(x, "refused: the statement writes (checklist SQL is read-only)");
+		return engine_item_fail(x, "refused: the statement writes (checklist SQL is read-only)");
 	}
-	if (bind_params(g, x, *out)) {
+	if (engine_bind_params(g, x, *out)) {
 		sqlite3_finalize(*out);
 		*out = NULL;
 		return 1;
@@ -326,349 +291,6 @@ static int item_scope(const struct checklist *cl, const struct rule_item *it,
 			return 0;
 	}
 	return 1;
-}
-
-/* ---- findings ---- */
-
-static json_t *column_json(sqlite3_stmt *st, int i)
-{
-	switch (sqlite3_column_type(st, i)) {
-	case SQLITE_INTEGER:
-		return json_integer(sqlite3_column_int64(st, i));
-	case SQLITE_FLOAT:
-		return json_real(sqlite3_column_double(st, i));
-	case SQLITE_NULL:
-		return json_null();
-	default: {
-		json_t *s = json_stringn((const char *)sqlite3_column_text(st, i),
-					 (size_t)sqlite3_column_bytes(st, i));
-		return s ? s : json_string("(not UTF-8)");
-	}
-	}
-}
-
-static int put_finding(struct engine *g, struct item_run *x, const char *key,
-		       const char *date, const char *evidence, const char *message,
-		       struct err *e)
-{
-	sqlite3_stmt *pf = g->w[W_PREV_FINDING], *ins = g->w[W_FINDING];
-	const char *status = "new";
-	char first[32];
-	int rc;
-
-	snprintf(first, sizeof first, "%s", g->o->as_of);
-	if (x->prev > 0) {
-		sqlite3_bind_int64(pf, 1, x->prev);
-		sqlite3_bind_text(pf, 2, x->cl->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(pf, 3, x->it->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(pf, 4, key, -1, SQLITE_STATIC);
-		rc = sqlite3_step(pf);
-		if (rc == SQLITE_ROW && sqlite3_column_text(pf, 0) &&
-		    strcmp((const char *)sqlite3_column_text(pf, 0), "fixed")) {
-			status = "open";
-			if (sqlite3_column_text(pf, 1))
-				snprintf(first, sizeof first, "%s", sqlite3_column_text(pf, 1));
-		}
-		sqlite3_reset(pf);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return db_fail(g, e, "unable to read the previous findings");
-	}
-	if (findings_waived(g->waivers, x->cl->id, x->it->id, key, g->o->as_of))
-		status = "waived";
-	sqlite3_bind_int64(ins, 1, g->sum->run);
-	sqlite3_bind_text(ins, 2, x->cl->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 3, x->it->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 4, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 5, rules_severity_name(x->it->severity), -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 6, message, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 7, evidence, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 8, status, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 9, first, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 10, g->o->as_of, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 11, date, -1, SQLITE_STATIC);
-	rc = sqlite3_step(ins);
-	sqlite3_reset(ins);
-	if (rc != SQLITE_DONE)
-		return db_fail(g, e, "unable to store a finding");
-	if (sqlite3_changes(g->db) == 1) {
-		x->violations++;
-		if (strcmp(status, "waived"))
-			x->open++;
-	}
-	return 0;
-}
-
-static int carry_fixed(struct engine *g, struct item_run *x, struct err *e)
-{
-	sqlite3_stmt *st = g->w[W_FIXED];
-	int rc;
-
-	if (x->prev <= 0)
-		return 0;
-	sqlite3_bind_int64(st, 1, g->sum->run);
-	sqlite3_bind_int64(st, 2, x->prev);
-	sqlite3_bind_text(st, 3, x->cl->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, x->it->id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(g, e, "unable to record fixed findings");
-}
-
-/* ---- automated items ---- */
-
-static int is_ident(const char *s)
-{
-	if (!s || !*s || strspn(s, "0123456789") > 0)
-		return 0;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789") ==
-	       strlen(s);
-}
-
-static const char *default_date(const char *from)
-{
-	static const struct { const char *from, *date; } map[] = {
-		{"issuance", "coalesce(t_issue, not_before)"},
-		{"certificate", "not_before"},
-		{"application", "applied_at"},
-		{"event", "at"},
-		{"crl", "this_update"},
-		{"crl_entry", "revoked_at"},
-	};
-
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (!strcmp(from, map[i].from))
-			return map[i].date;
-	return "record_date";
-}
-
-/* The item's SELECT of (key, record_date, evidence...), or NULL with the
- * item failed. Malloc'd. */
-static char *check_sql(struct item_run *x)
-{
-	const struct rule_check *c = &x->it->check;
-	char *sql = NULL, *ev = strdup("");
-	size_t i;
-
-	if (c->sql) {
-		free(ev);
-		return strdup(c->sql);
-	}
-	if (!is_ident(c->key) || !is_ident(c->from)) {
-		free(ev);
-		item_fail(x, "'key' and 'from' must be plain names, not '%s' and '%s'", c->key,
-			  c->from);
-		return NULL;
-	}
-	for (i = 0; ev && i < c->evidence.n; i++) {
-		char *next = NULL;
-		if (!is_ident(c->evidence.v[i])) {
-			free(ev);
-			item_fail(x, "evidence column '%s' must be a plain name", c->evidence.v[i]);
-			return NULL;
-		}
-		if (asprintf(&next, "%s, %s", ev, c->evidence.v[i]) < 0)
-			next = NULL;
-		free(ev);
-		ev = next;
-	}
-	if (!ev || asprintf(&sql, "SELECT '%s:' || (%s) AS \"key\", (%s) AS record_date%s"
-			    " FROM %s WHERE (%s)", c->key, c->key,
-			    c->date ? c->date : default_date(c->from), ev, c->from, c->where) < 0)
-		sql = NULL;
-	free(ev);
-	if (!sql)
-		item_fail(x, "out of memory");
-	return sql;
-}
-
-static int column_index(sqlite3_stmt *st, const char *name)
-{
-	for (int i = 0; i < sqlite3_column_count(st); i++)
-		if (!strcasecmp(sqlite3_column_name(st, i), name))
-			return i;
-	return -1;
-}
-
-/* Evidence columns: those listed, or all but key and record_date. */
-static int evidence_columns(struct item_run *x, sqlite3_stmt *st, int *cols, int *n)
-{
-	const struct strlist *ev = &x->it->check.evidence;
-
-	*n = 0;
-	if (!ev->n) {
-		for (int i = 0; i < sqlite3_column_count(st); i++) {
-			const char *nm = sqlite3_column_name(st, i);
-			if (strcasecmp(nm, "key") && strcasecmp(nm, "record_date"))
-				cols[(*n)++] = i;
-		}
-		return 0;
-	}
-	for (size_t i = 0; i < ev->n; i++) {
-		int c = column_index(st, ev->v[i]);
-		if (c < 0)
-			return item_fail(x, "evidence column '%s' is not returned by the SQL",
-					 ev->v[i]);
-		cols[(*n)++] = c;
-	}
-	return 0;
-}
-
-static char *evidence_json(sqlite3_stmt *st, const int *cols, int n)
-{
-	json_t *o = json_object();
-	char *s;
-
-	for (int i = 0; o && i < n; i++)
-		json_object_set_new(o, sqlite3_column_name(st, cols[i]), column_json(st, cols[i]));
-	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	return s;
-}
-
-static int scan_findings(struct engine *g, struct item_run *x, sqlite3_stmt *st,
-			 struct err *e)
-{
-	int kcol = column_index(st, "key"), dcol = column_index(st, "record_date");
-	int ncols = sqlite3_column_count(st), *cols, n, rc;
-
-	if (kcol < 0 || dcol < 0)
-		return item_fail(x, "the SQL must return columns 'key' and 'record_date'");
-	cols = calloc((size_t)ncols + 1, sizeof *cols);
-	if (!cols)
-		return err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
-	rc = evidence_columns(x, st, cols, &n);
-	while (!rc) {
-		const char *key;
-		char *ev;
-		int step = sqlite3_step(st);
-
-		if (step == SQLITE_DONE)
-			break;
-		if (step != SQLITE_ROW) {
-			rc = item_fail(x, "the SQL failed: %s", sqlite3_errmsg(g->db));
-			break;
-		}
-		if (!(key = (const char *)sqlite3_column_text(st, kcol)))
-			continue;
-		if (!(ev = evidence_json(st, cols, n))) {
-			rc = err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
-			break;
-		}
-		rc = put_finding(g, x, key, (const char *)sqlite3_column_text(st, dcol), ev,
-				 x->it->check.message, e);
-		free(ev);
-	}
-	free(cols);
-	return rc;
-}
-
-static const char scope_filter[] =
-	" WHERE record_date IS NULL OR (record_date >= :scope_start AND record_date < :scope_end)";
-
-static int count_checked(struct engine *g, struct item_run *x)
-{
-	const struct rule_check *c = &x->it->check;
-	sqlite3_stmt *st;
-	char *inner = NULL, *sql = NULL;
-	int rc = 0;
-
-	if (c->checked)
-		inner = strdup(c->checked);
-	else if (c->from &&
-		 asprintf(&inner, "SELECT (%s) AS record_date FROM %s",
-			  c->date ? c->date : default_date(c->from), c->from) < 0)
-		inner = NULL;
-	if (!inner)
-		return c->from || c->checked ? item_fail(x, "out of memory") : 0;
-	if (!(rc = prepare_ro(g, x, inner, &st))) {
-		sqlite3_finalize(st);
-		if (asprintf(&sql, "SELECT count(*) FROM (%s)%s", inner, scope_filter) < 0)
-			sql = NULL;
-		rc = sql ? prepare_ro(g, x, sql, &st) : item_fail(x, "out of memory");
-	}
-	if (!rc) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			x->checked = sqlite3_column_int64(st, 0);
-		else
-			rc = item_fail(x, "counting the records checked failed: %s",
-				       sqlite3_errmsg(g->db));
-		sqlite3_finalize(st);
-	}
-	free(inner);
-	free(sql);
-	return rc;
-}
-
-static int run_check(struct engine *g, struct item_run *x, struct err *e)
-{
-	sqlite3_stmt *st = NULL;
-	char *inner = check_sql(x), *sql = NULL;
-	int rc;
-
-	if (!inner)
-		return 1;
-	if ((rc = prepare_ro(g, x, inner, &st)))
-		goto out;
-	sqlite3_finalize(st);
-	st = NULL;
-	if (asprintf(&sql, "SELECT * FROM (%s)%s ORDER BY \"key\"", inner, scope_filter) < 0) {
-		sql = NULL;
-		rc = item_fail(x, "out of memory");
-		goto out;
-	}
-	if ((rc = prepare_ro(g, x, sql, &st)))
-		goto out;
-	if ((rc = scan_findings(g, x, st, e)))
-		goto out;
-	if ((rc = count_checked(g, x)))
-		goto out;
-	rc = carry_fixed(g, x, e);
-	if (x->open)
-		x->result = "fail";
-	else if (!x->checked && !x->violations)
-		x->result = "na";
-	else
-		x->result = "pass";
-out:
-	sqlite3_finalize(st);
-	free(inner);
-	free(sql);
-	return rc;
-}
-
-static int run_metric(struct engine *g, struct item_run *x, struct err *e)
-{
-	const struct rule_metric *m = &x->it->metric;
-	sqlite3_stmt *st;
-	char ev[200];
-	int rc;
-
-	if ((rc = prepare_ro(g, x, m->sql, &st)))
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		return item_fail(x, rc == SQLITE_DONE ? "the metric SQL returned no row"
-				    : "the metric SQL failed: %s", sqlite3_errmsg(g->db));
-	}
-	if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
-		sqlite3_finalize(st);
-		x->result = "na";
-		return 0;
-	}
-	x->value = sqlite3_column_double(st, 0);
-	x->has_value = 1;
-	sqlite3_finalize(st);
-	if ((m->has_max && x->value > m->max) || (m->has_min && x->value < m->min)) {
-		snprintf(ev, sizeof ev, "{\"value\":%.17g}", x->value);
-		if (put_finding(g, x, "item", NULL, ev,
-				m->message ? m->message : x->it->title, e))
-			return -1;
-	}
-	if (carry_fixed(g, x, e))
-		return -1;
-	x->result = x->open ? "fail" : "pass";
-	return 0;
 }
 
 /* ---- results ---- */
@@ -721,7 +343,7 @@ static int store_result(struct engine *g, struct item_run *x, struct err *e)
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	free(bj);
-	return rc == SQLITE_DONE ? 0 : db_fail(g, e, "unable to store an item result");
+	return rc == SQLITE_DONE ? 0 : engine_db_fail(g, e, "unable to store an item result");
 }
 
 static int previous_run(struct engine *g, struct item_run *x, struct err *e)
@@ -736,7 +358,7 @@ static int previous_run(struct engine *g, struct item_run *x, struct err *e)
 	if (rc == SQLITE_ROW)
 		x->prev = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : db_fail(g, e, "unable to read the previous run");
+	return rc == SQLITE_ROW ? 0 : engine_db_fail(g, e, "unable to read the previous run");
 }
 
 /* A checklist's SQL may not run forever (an unbounded recursive CTE is
@@ -773,10 +395,10 @@ static int run_budgeted(struct engine *g, struct item_run *x, struct err *e)
 		b.deadline.tv_nsec -= 1000000000L;
 	}
 	sqlite3_progress_handler(g->db, 10000, budget_check, &b);
-	rc = x->it->kind == RULE_CHECK ? run_check(g, x, e) : run_metric(g, x, e);
+	rc = x->it->kind == RULE_CHECK ? engine_run_check(g, x, e) : engine_run_metric(g, x, e);
 	sqlite3_progress_handler(g->db, 0, NULL, NULL);
 	if (rc >= 0 && b.spent)
-		item_fail(x, "the SQL ran longer than its budget of %g s (set"
+		engine_item_fail(x, "the SQL ran longer than its budget of %g s (set"
 			  " CA_AUDIT_ITEM_SECONDS to allow more)", g->item_seconds);
 	return rc;
 }
@@ -856,12 +478,12 @@ static int fill_list(struct engine *g, const char *table, const struct strlist *
 
 	snprintf(sql, sizeof sql, "INSERT INTO temp.%s(v) VALUES(?)", table);
 	if (sqlite3_prepare_v2(g->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_fail(g, e, "unable to prepare the mutual-recognition lists");
+		return engine_db_fail(g, e, "unable to prepare the mutual-recognition lists");
 	for (size_t i = 0; i < l->n; i++) {
 		sqlite3_bind_text(st, 1, l->v[i], -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			sqlite3_finalize(st);
-			return db_fail(g, e, "unable to fill the mutual-recognition lists");
+			return engine_db_fail(g, e, "unable to fill the mutual-recognition lists");
 		}
 		sqlite3_reset(st);
 	}
@@ -896,9 +518,9 @@ static int set_up(struct engine *g, struct err *e)
 				    NULL) != SQLITE_OK ||
 	    sqlite3_create_function(g->db, "local_midnight", 1, flags, NULL, fn_local_midnight,
 				    NULL, NULL) != SQLITE_OK)
-		return db_fail(g, e, "unable to register local_date() and local_midnight()");
+		return engine_db_fail(g, e, "unable to register local_date() and local_midnight()");
 	if (sqlite3_exec(g->db, engine_views_sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(g, e, "unable to create the engine's views");
+		return engine_db_fail(g, e, "unable to create the engine's views");
 	g->rev_h = cfg ? cfg->revocation_hours : 24;
 	g->crl_h = cfg ? cfg->crl_publish_hours : 24;
 	g->max_days = cfg ? cfg->max_validity_days : 1825;
@@ -912,7 +534,7 @@ static int set_up(struct engine *g, struct err *e)
 	time_epoch_utc(time_utc_epoch(t) - 1, g->as_of_end);
 	for (int i = 0; i < W_COUNT_; i++)
 		if (sqlite3_prepare_v2(g->db, write_sql[i], -1, &g->w[i], NULL) != SQLITE_OK)
-			return db_fail(g, e, "unable to prepare the engine's statements");
+			return engine_db_fail(g, e, "unable to prepare the engine's statements");
 	return 0;
 }
 
@@ -958,7 +580,7 @@ static int begin_run(struct engine *g, struct checklist *const *lists, size_t n,
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return db_fail(g, e, "unable to start a run");
+		return engine_db_fail(g, e, "unable to start a run");
 	g->sum->run = sqlite3_last_insert_rowid(g->db);
 	return 0;
 }
@@ -985,7 +607,7 @@ static int evaluate(struct engine *g, struct checklist *const *lists, size_t n,
 	sqlite3_bind_int64(end, 1, g->sum->run);
 	rc = sqlite3_step(end);
 	sqlite3_reset(end);
-	return rc == SQLITE_DONE ? 0 : db_fail(g, e, "unable to finish the run");
+	return rc == SQLITE_DONE ? 0 : engine_db_fail(g, e, "unable to finish the run");
 }
 
 /* Seconds one item's SQL may run: $CA_AUDIT_ITEM_SECONDS, default 600 (a
