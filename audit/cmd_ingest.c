@@ -5,11 +5,11 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "ingest.h"
 #include "log.h"
+#include "timeutil.h"
 
 static void help(void)
 {
@@ -41,7 +41,7 @@ int cmd_ingest(struct cli *c, int argc, char **argv, struct err *e)
 	};
 	struct ingest_ctx ctx = {0};
 	struct store *st = NULL;
-	struct timespec t0, t1;
+	double t0;
 	int opt, rc;
 
 	optind = 1;
@@ -65,15 +65,14 @@ int cmd_ingest(struct cli *c, int argc, char **argv, struct err *e)
 	ctx.st = st;
 	ctx.cfg = c->cfg;
 	ctx.strict = c->strict;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = time_monotonic();
 	rc = ingest_run(&ctx, e);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!rc)
 		notef("ingest: %lld files read, %lld unchanged; %lld records, %lld new,"
 		      " %lld rejected (%.1f s)",
 		      (long long)ctx.files_read, (long long)ctx.files_skipped,
 		      (long long)ctx.records, (long long)ctx.added, (long long)ctx.rejects,
-		      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		      time_monotonic() - t0);
 	store_close(st);
 	return rc ? CA_EXIT_ERROR : CA_EXIT_OK;
 }

@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "engine_views.h"
 #include "log.h"
@@ -181,29 +180,20 @@ static int names(const char *sql, const char *name)
 	return 0;
 }
 
-/* Monotonic seconds, for the -v timings. */
-static double elapsed(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
 /* Materialises each view sql names, the first time it is named in the run
  * (matcache.h); returns 0, or 1 with the item failed. */
 static int materialise(struct engine *g, struct item_run *x, const char *sql)
 {
 	for (unsigned i = 0; i < MATCACHE_N; i++) {
 		struct err me = {0};
-		double t0 = elapsed();
+		double t0 = time_monotonic();
 
 		if ((g->mc.used & 1u << i) || !names(sql, matcache_name(i)))
 			continue;
 		if (matcache_use(&g->mc, i, &me))
 			return engine_item_fail(x, "unable to materialise '%s': %s", matcache_name(i),
 					 me.msg);
-		debugf("materialised '%s' in %.2f s", matcache_name(i), elapsed() - t0);
+		debugf("materialised '%s' in %.2f s", matcache_name(i), time_monotonic() - t0);
 	}
 	return 0;
 }
@@ -365,35 +355,24 @@ static int previous_run(struct engine *g, struct item_run *x, struct err *e)
  * valid read-only SQL): SQLite calls this every few thousand steps and the
  * statement is interrupted once the item's budget is spent. */
 struct budget {
-	struct timespec deadline;
+	double deadline;  /* time_monotonic() */
 	int spent;
 };
 
 static int budget_check(void *p)
 {
 	struct budget *b = p;
-	struct timespec now;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec > b->deadline.tv_sec ||
-	    (now.tv_sec == b->deadline.tv_sec && now.tv_nsec >= b->deadline.tv_nsec))
+	if (time_monotonic() >= b->deadline)
 		b->spent = 1;
 	return b->spent;
 }
 
 static int run_budgeted(struct engine *g, struct item_run *x, struct err *e)
 {
-	struct budget b = {0};
-	double whole = (double)(long long)g->item_seconds;
+	struct budget b = {.deadline = time_monotonic() + g->item_seconds};
 	int rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &b.deadline);
-	b.deadline.tv_sec += (time_t)whole;
-	b.deadline.tv_nsec += (long)((g->item_seconds - whole) * 1e9);
-	if (b.deadline.tv_nsec >= 1000000000L) {
-		b.deadline.tv_sec++;
-		b.deadline.tv_nsec -= 1000000000L;
-	}
 	sqlite3_progress_handler(g->db, 10000, budget_check, &b);
 	rc = x->it->kind == RULE_CHECK ? engine_run_check(g, x, e) : engine_run_metric(g, x, e);
 	sqlite3_progress_handler(g->db, 0, NULL, NULL);
@@ -420,13 +399,13 @@ static int run_item(struct engine *g, const struct checklist *cl, const struct r
 		x.result = "na";
 		snprintf(x.note, sizeof x.note, "not in effect within the checklist's scope");
 	} else {
-		double t0 = elapsed();
+		double t0 = time_monotonic();
 
 		rc = run_budgeted(g, &x, e);
 		if (rc < 0)
 			return -1;
 		debugf("checklist '%s' item '%s': %s in %.2f s", cl->id, it->id, x.result,
-		       elapsed() - t0);
+		       time_monotonic() - t0);
 	}
 	if (!strcmp(x.result, "error")) {
 		if (!g->sum->errors++)

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
+#include "timeutil.h"
 
 /* Bumped when the tables' layout or upkeep changes in a way a view's
  * definition does not show: older tables are then made again. */
@@ -47,14 +47,6 @@ static const char *const ops[] = {"INSERT", "UPDATE", "DELETE"};
 /* A refresh that would redo more keys than a rebuild's rows divided by
  * this costs more than the rebuild: every kept table is made again. */
 #define MATCACHE_REBUILD_RATIO 8
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
 
 static int db_fail(sqlite3 *db, struct err *e, const char *what)
 {
@@ -193,7 +185,7 @@ static int triggers(sqlite3 *db, int create, struct err *e)
 static int build(sqlite3 *db, unsigned i, const char *def, struct err *e)
 {
 	const struct mat_view *v = &views[i];
-	double t0 = now();
+	double t0 = time_monotonic();
 	char sql[512];
 	sqlite3_stmt *st;
 	int rc;
@@ -213,7 +205,7 @@ static int build(sqlite3 *db, unsigned i, const char *def, struct err *e)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return db_fail(db, e, "unable to record a kept view");
-	debugf("made kept view '%s' in %.2f s", v->name, now() - t0);
+	debugf("made kept view '%s' in %.2f s", v->name, time_monotonic() - t0);
 	return 0;
 }
 
@@ -259,7 +251,7 @@ static int refresh(sqlite3 *db, struct err *e)
 {
 	int64_t dirty, scale, have = 0;
 	int keep[MATCACHE_N];
-	double t0 = now();
+	double t0 = time_monotonic();
 
 	for (unsigned i = 0; i < MATCACHE_N; i++) {
 		char *def = definition(db, i, e);
@@ -284,7 +276,7 @@ static int refresh(sqlite3 *db, struct err *e)
 			if (keep[i] && redo(db, i, e))
 				return -1;
 		debugf("refreshed the kept views for %lld written keys in %.2f s",
-		       (long long)dirty, now() - t0);
+		       (long long)dirty, time_monotonic() - t0);
 	} else if (have > 0 && dirty > 0) {
 		debugf("%lld keys written since the last run: the kept views are made again",
 		       (long long)dirty);
@@ -341,7 +333,7 @@ void matcache_release(struct matcache *m)
 
 int matcache_drop(sqlite3 *db, struct err *e)
 {
-	double t0 = now();
+	double t0 = time_monotonic();
 
 	for (unsigned i = 0; i < MATCACHE_N; i++)
 		if (drop_table(db, i, e))
@@ -349,6 +341,6 @@ int matcache_drop(sqlite3 *db, struct err *e)
 	if (triggers(db, 0, e) ||
 	    exec(db, "DELETE FROM main.mat_dirty", e, "unable to clear the written keys"))
 		return -1;
-	debugf("dropped the kept views in %.2f s", now() - t0);
+	debugf("dropped the kept views in %.2f s", time_monotonic() - t0);
 	return 0;
 }

@@ -428,6 +428,14 @@ int time_local_date_utc(const char *date, char out[20])
 	return 0;
 }
 
+double time_monotonic(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
 void time_today(char out[11])
 {
 	time_t now = time(NULL);

@@ -45,4 +45,7 @@ int time_local_date_utc(const char *date, char out[20]);
 /* Today's date in the configured zone. */
 void time_today(char out[11]);
 
+/* Seconds on a monotonic clock, for durations (timings, time budgets). */
+double time_monotonic(void);
+
 #endif

@@ -245,6 +245,19 @@ START_TEST(test_epoch)
 }
 END_TEST
 
+/* Durations: the clock only moves forward, by at least what was slept. */
+START_TEST(test_monotonic)
+{
+	struct timespec nap = {.tv_sec = 0, .tv_nsec = 20 * 1000 * 1000};
+	double a = time_monotonic(), b;
+
+	ck_assert(a > 0);
+	nanosleep(&nap, NULL);
+	b = time_monotonic();
+	ck_assert_msg(b - a >= 0.02 && b - a < 5, "slept 0.02 s, measured %f s", b - a);
+}
+END_TEST
+
 START_TEST(test_parse_fmt)
 {
 	struct err e = {0};
@@ -295,6 +308,7 @@ int main(void)
 	tcase_add_test(tc, test_today);
 	tcase_add_test(tc, test_epoch);
 	tcase_add_test(tc, test_parse_fmt);
+	tcase_add_test(tc, test_monotonic);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
