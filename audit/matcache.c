@@ -75,7 +75,9 @@ static int64_t scalar(sqlite3 *db, const char *sql, const char *p1, struct err *
 	if (rc == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? v : db_fail(db, e, "unable to read the kept views");
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, e, "unable to read the kept views");
+	return v;
 }
 
 const char *matcache_name(unsigned i)
@@ -107,23 +109,17 @@ static char *definition(sqlite3 *db, unsigned i, struct err *e)
 	return def;
 }
 
-/* Whether view i's table is kept and was made from def. */
-static int64_t current(sqlite3 *db, unsigned i, const char *def, struct err *e)
+enum { MAT_ABSENT, MAT_STALE, MAT_CURRENT };
+
+/* Whether view i's table is kept (MAT_STALE) and was made from def
+ * (MAT_CURRENT); -1 with e set on error. */
+static int64_t state(sqlite3 *db, unsigned i, const char *def, struct err *e)
 {
 	char sql[160];
 
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM main.mat_state WHERE name = '%s'"
-		 " AND def = ?1", views[i].name);
+	snprintf(sql, sizeof sql, "SELECT coalesce(max(def = ?1) + 1, 0) FROM main.mat_state"
+		 " WHERE name = '%s'", views[i].name);
 	return scalar(db, sql, def, e);
-}
-
-static int64_t kept(sqlite3 *db, unsigned i, struct err *e)
-{
-	char sql[128];
-
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM main.mat_state WHERE name = '%s'",
-		 views[i].name);
-	return scalar(db, sql, NULL, e);
 }
 
 /* Drops view i's table. SQLite as Debian builds it deletes securely,
@@ -255,14 +251,12 @@ static int refresh(sqlite3 *db, struct err *e)
 
 	for (unsigned i = 0; i < MATCACHE_N; i++) {
 		char *def = definition(db, i, e);
-		int64_t k = def ? kept(db, i, e) : -1, c = k > 0 ? current(db, i, def, e) : 0;
+		int64_t st = def ? state(db, i, def, e) : -1;
 
 		free(def);
-		if (k < 0 || c < 0)
+		if (st < 0 || (st == MAT_STALE && drop_table(db, i, e)))
 			return -1;
-		if (k > 0 && c == 0 && drop_table(db, i, e))
-			return -1;
-		keep[i] = c > 0;
+		keep[i] = st == MAT_CURRENT;
 		have += keep[i];
 	}
 	dirty = scalar(db, "SELECT count(*) FROM main.mat_dirty", NULL, e);
@@ -293,7 +287,7 @@ static int refresh(sqlite3 *db, struct err *e)
 int matcache_use(struct matcache *m, unsigned i, struct err *e)
 {
 	char sql[160], *def;
-	int64_t c;
+	int64_t st;
 
 	if (i >= MATCACHE_N || (m->used & 1u << i))
 		return 0;
@@ -303,8 +297,8 @@ int matcache_use(struct matcache *m, unsigned i, struct err *e)
 		m->refreshed = 1;
 	}
 	def = definition(m->db, i, e);
-	c = def ? current(m->db, i, def, e) : -1;
-	if (c < 0 || (c == 0 && build(m->db, i, def, e))) {
+	st = def ? state(m->db, i, def, e) : -1;
+	if (st < 0 || (st != MAT_CURRENT && build(m->db, i, def, e))) {
 		free(def);
 		return -1;
 	}
