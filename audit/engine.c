@@ -109,8 +109,12 @@ static int authorize(void *ctx, int action, const char *a, const char *b,
 	(void)dbname;
 	(void)trigger;
 	switch (action) {
-	case SQLITE_SELECT:
 	case SQLITE_READ:
+		if (a && (!strcasecmp(a, "finding") || !strcasecmp(a, "item_result") ||
+			  !strcasecmp(a, "run")))
+			g->reads_run = 1;
+		return SQLITE_OK;
+	case SQLITE_SELECT:
 	case SQLITE_RECURSIVE:
 		return SQLITE_OK;
 	case SQLITE_FUNCTION:
@@ -208,6 +212,7 @@ int engine_prepare_ro(struct engine *g, struct item_run *x, const char *sql,
 
 	*out = NULL;
 	g->refused[0] = '\0';
+	g->reads_run = 0;
 	if (materialise(g, x, sql))
 		return 1;
 	sqlite3_set_authorizer(g->db, authorize, g);
@@ -632,6 +637,9 @@ int engine_run(struct store *st, struct checklist *const *lists, size_t n,
 	rc = store_commit(st, e);
 out:
 	matcache_release(&g.mc);
+	for (size_t i = 0; i < g.n_counted; i++)
+		free(g.counted[i].sql);
+	free(g.counted);
 	for (int i = 0; i < W_COUNT_; i++)
 		sqlite3_finalize(g.w[i]);
 	findings_waivers_free(g.waivers);

@@ -32,6 +32,18 @@ struct engine {
 	long rev_h, crl_h, max_days;
 	char refused[300];              /* what the authorizer refused last */
 	struct matcache mc;             /* the views materialised for this run */
+	int reads_run;                  /* the SQL last prepared reads a table the
+					 * run writes (finding, item_result, run) */
+	struct counted *counted;        /* owned: records-checked counts made */
+	size_t n_counted;
+};
+
+/* A records-checked count made in this run, by its SQL with the values
+ * bound: items of one view and scope count the same records, and the
+ * evidence does not change during a run. */
+struct counted {
+	char *sql;
+	int64_t n;
 };
 
 /* One item being evaluated. */

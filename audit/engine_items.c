@@ -252,6 +252,34 @@ static int scan_findings(struct engine *g, struct item_run *x, sqlite3_stmt *st,
 static const char scope_filter[] =
 	" WHERE record_date IS NULL OR (record_date >= :scope_start AND record_date < :scope_end)";
 
+/* x->checked from st, a count, or from the same count made earlier in the
+ * run (st's SQL with its values bound is the key). */
+static int count_once(struct engine *g, struct item_run *x, sqlite3_stmt *st)
+{
+	char *key = g->reads_run ? NULL : sqlite3_expanded_sql(st);
+	struct counted *more;
+
+	for (size_t i = 0; key && i < g->n_counted; i++)
+		if (!strcmp(g->counted[i].sql, key)) {
+			x->checked = g->counted[i].n;
+			sqlite3_free(key);
+			return 0;
+		}
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_free(key);
+		return engine_item_fail(x, "counting the records checked failed: %s",
+					sqlite3_errmsg(g->db));
+	}
+	x->checked = sqlite3_column_int64(st, 0);
+	if (key && (more = realloc(g->counted, (g->n_counted + 1) * sizeof *more))) {
+		g->counted = more;
+		if ((more[g->n_counted].sql = strdup(key)))
+			more[g->n_counted++].n = x->checked;
+	}
+	sqlite3_free(key);
+	return 0;
+}
+
 static int count_checked(struct engine *g, struct item_run *x)
 {
 	const struct rule_check *c = &x->it->check;
@@ -274,11 +302,7 @@ static int count_checked(struct engine *g, struct item_run *x)
 		rc = sql ? engine_prepare_ro(g, x, sql, &st) : engine_item_fail(x, "out of memory");
 	}
 	if (!rc) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			x->checked = sqlite3_column_int64(st, 0);
-		else
-			rc = engine_item_fail(x, "counting the records checked failed: %s",
-				       sqlite3_errmsg(g->db));
+		rc = count_once(g, x, st);
 		sqlite3_finalize(st);
 	}
 	free(inner);

@@ -252,6 +252,44 @@ START_TEST(history_open_and_fixed)
 }
 END_TEST
 
+/* Three items over issuance: two count the same records (the second's
+ * count is the first's, made once), one whose effective period starts later
+ * counts fewer, and two whose checked SQL reads this run's findings count
+ * what the run has written so far, their own included. */
+static const char counts_yaml[] =
+	"checklist: counts\n"
+	"title: 计数\n"
+	"scope: {from: 2017-07-01}\n"
+	"items:\n"
+	"  - {id: a, title: A, check: {from: issuance, where: \"serial = '01'\", key: serial,"
+	" evidence: [serial], message: m}}\n"
+	"  - {id: b, title: B, check: {from: issuance, where: \"serial = '02'\", key: serial,"
+	" evidence: [serial], message: m}}\n"
+	"  - {id: c, title: C, effective: {from: 2018-01-01}, check: {from: issuance,"
+	" where: \"serial = '03'\", key: serial, evidence: [serial], message: m}}\n"
+	"  - {id: d, title: D, check: {sql: \"SELECT 'x' AS key, NULL AS record_date\","
+	" checked: \"SELECT NULL AS record_date FROM finding WHERE run = (SELECT max(id)"
+	" FROM run)\", message: m}}\n"
+	"  - {id: e, title: E, check: {sql: \"SELECT 'x' AS key, NULL AS record_date\","
+	" checked: \"SELECT NULL AS record_date FROM finding WHERE run = (SELECT max(id)"
+	" FROM run)\", message: m}}\n";
+
+START_TEST(checked_counts_per_scope)
+{
+	char *path = tu_write_in(dir, "counts.yaml", counts_yaml);
+	struct checklist *cl = load(path);
+	struct engine_summary sum;
+	int64_t r = run(cl, "2025-01-03", &sum);
+
+	ck_assert_uint_eq(sum.errors, 0);
+	/* 01-05 and 07 are in the scope, 06 before it; c's period leaves 07 */
+	assert_rows("SELECT item, checked, violations FROM item_result WHERE run = ?1"
+		    " ORDER BY item", r, NULL, "a|6|1\nb|6|1\nc|5|1\nd|4|1\ne|5|1\n");
+	checklist_free(cl);
+	free(path);
+}
+END_TEST
+
 static const char evil_yaml[] =
 	"checklist: evil\n"
 	"title: 越权\n"
@@ -469,6 +507,7 @@ int main(void)
 	tcase_add_test(tc, identity_verification_cases);
 	tcase_add_test(tc, history_open_and_fixed);
 	tcase_add_test(tc, authorizer_refuses_writes);
+	tcase_add_test(tc, checked_counts_per_scope);
 	tcase_add_test(tc, runaway_sql_is_stopped);
 	tcase_add_test(tc, json_output_masks);
 	tcase_add_test(tc, waivers_apply_until_expiry);
