@@ -22,7 +22,7 @@
 #include "err.h"
 #include "records.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 

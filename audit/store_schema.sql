@@ -90,7 +90,9 @@ CREATE TABLE mat_dirty(kind TEXT NOT NULL, key TEXT NOT NULL,
 -- One row per issued (non-CA) certificate with its application and the first
 -- time of each step. "First" prefers a passing identity check or review, so
 -- that a failed attempt later corrected does not hide the passing one: the
--- first passing one by the index order, else the first.
+-- first passing one by the index order, else the first. t_misdeliver is the
+-- first delivery of the certificate (or of its application, naming no
+-- certificate) to an identity other than the applicant's.
 CREATE VIEW issuance AS
 SELECT c.serial, c.issuer, c.subject, c.cn, c.o, c.ou, c.c, c.st, c.l, c.email,
        c.id_type, c.id_number, c.not_before, c.not_after, c.sig_alg, c.key_alg,
@@ -105,7 +107,10 @@ SELECT c.serial, c.issuer, c.subject, c.cn, c.o, c.ou, c.c, c.st, c.l, c.email,
        idv.result AS identity_result, idv.actor AS identity_actor,
        rv.at AS t_review, rv.result AS review_result, rv.actor AS review_actor,
        ct.at AS t_contract, ct.cps_version AS contract_cps, ct.covers AS contract_covers,
-       dl.at AS t_deliver, dl.recipient_name, dl.recipient_id
+       dl.at AS t_deliver, dl.recipient_name, dl.recipient_id,
+       (SELECT min(d.at) FROM event d WHERE d.app = ie.app AND d.kind = 'deliver'
+          AND (d.serial IS NULL OR d.serial = c.serial)
+          AND upper(d.recipient_id) <> upper(a.applicant_id)) AS t_misdeliver
 FROM certificate c
 LEFT JOIN event ie ON ie.rowid = (SELECT rowid FROM event
     WHERE serial = c.serial AND kind = 'issue' ORDER BY at, rowid LIMIT 1)

@@ -252,6 +252,54 @@ START_TEST(history_open_and_fixed)
 }
 END_TEST
 
+static void put_delivery(const char *app, const char *serial, const char *at,
+			 const char *recipient_id)
+{
+	struct event_rec r = {0};
+	struct err e = {0};
+
+	r.at = (char *)at;
+	r.kind = (char *)"deliver";
+	r.app = (char *)app;
+	r.serial = (char *)serial;
+	r.recipient_name = (char *)"张三";
+	r.recipient_id_type = (char *)"resident_id";
+	r.recipient_id = (char *)recipient_id;
+	r.source = (char *)"ra.jsonl";
+	r.line = ++line_no;
+	ck_assert_msg(store_put_event(st, &r, NULL, &e) == 0, "%s", e.msg);
+}
+
+/* issuance.t_misdeliver and item 1.3 on it: a delivery of the certificate,
+ * or of its application without a serial, to another identity counts; one
+ * of another certificate of the application does not, nor does the
+ * applicant's own number in lower case or one without a recipient id. */
+START_TEST(misdelivery_per_certificate)
+{
+	struct checklist *cl = load_miit();
+	struct engine_summary sum;
+	struct err e = {0};
+	int64_t r;
+
+	ck_assert_int_eq(store_begin(st, &e), 0);
+	put_event("2020-01-10 10:00:00", "issue", "A1", "11", NULL); /* A1's second */
+	put_delivery("A1", "11", "2020-01-11 10:00:00", "110105194912310021");
+	put_delivery("A2", NULL, "2020-01-12 10:00:00", "110105194912310021");
+	put_delivery("A2", NULL, "2020-01-11 10:00:00", "11010519491231002x");
+	put_delivery("A3", "03", "2020-01-11 10:00:00", NULL);
+	put_delivery("A4", "04", "2020-01-11 10:00:00", "11010519491231002x");
+	ck_assert_int_eq(store_commit(st, &e), 0);
+	put_cert("11");
+	assert_rows("SELECT serial, t_misdeliver FROM issuance WHERE app IN ('A1', 'A2', 'A3',"
+		    " 'A4') AND ?1 AND ?2 IS NOT NULL ORDER BY serial", 1, "",
+		    "01|NULL\n02|2020-01-12 10:00:00\n03|NULL\n04|NULL\n11|2020-01-11 10:00:00\n");
+	r = run(cl, "2025-01-03", &sum);
+	assert_rows("SELECT key FROM finding WHERE run = ?1 AND item = ?2 ORDER BY key", r,
+		    "1.3", "serial:02\nserial:11\n");
+	checklist_free(cl);
+}
+END_TEST
+
 /* Three items over issuance: two count the same records (the second's
  * count is the first's, made once), one whose effective period starts later
  * counts fewer, and two whose checked SQL reads this run's findings count
@@ -508,6 +556,7 @@ int main(void)
 	tcase_add_test(tc, history_open_and_fixed);
 	tcase_add_test(tc, authorizer_refuses_writes);
 	tcase_add_test(tc, checked_counts_per_scope);
+	tcase_add_test(tc, misdelivery_per_certificate);
 	tcase_add_test(tc, runaway_sql_is_stopped);
 	tcase_add_test(tc, json_output_masks);
 	tcase_add_test(tc, waivers_apply_until_expiry);
