@@ -300,6 +300,50 @@ START_TEST(misdelivery_per_certificate)
 }
 END_TEST
 
+static void put_contract(const char *app, const char *at, const char *cps_version)
+{
+	struct event_rec r = {0};
+	struct err e = {0};
+
+	r.at = (char *)at;
+	r.kind = (char *)"contract";
+	r.app = (char *)app;
+	r.contract = (char *)"C-1";
+	r.covers = (char *)"rights,obligations";
+	r.cps_version = (char *)cps_version;
+	r.source = (char *)"ra.jsonl";
+	r.line = ++line_no;
+	ck_assert_msg(store_put_event(st, &r, NULL, &e) == 0, "%s", e.msg);
+}
+
+/* 3.3: the CPS version in force when a contract was signed, by the local
+ * day (Asia/Shanghai): 3.2 from 2023-01-01, which starts at 16:00 UTC on
+ * 2022-12-31; before 3.1's first day no version is in force. The
+ * applications have no application record: their contract dates them. */
+START_TEST(contract_cps_version_by_local_day)
+{
+	const char *versions[] = {"3.1", "3.2"}, *dates[] = {"2021-01-01", "2023-01-01"};
+	struct checklist *cl = load_miit();
+	struct engine_summary sum;
+	struct err e = {0};
+	int64_t r;
+
+	ck_assert_int_eq(store_set_cps(st, versions, dates, 2, &e), 0);
+	ck_assert_int_eq(store_begin(st, &e), 0);
+	put_contract("C1", "2022-12-31 15:59:59", "3.1"); /* 23:59:59 local: ok */
+	put_contract("C2", "2022-12-31 16:00:00", "3.1"); /* the new version's first second */
+	put_contract("C3", "2022-12-31 16:00:00", "3.2"); /* ok */
+	put_contract("C4", "2020-06-01 00:00:00", "3.1"); /* before any version */
+	put_contract("C5", "2020-06-01 00:00:00", NULL);  /* no version named: not judged */
+	put_contract("C7", "2025-01-01 00:00:00", "3.1"); /* long after 3.2 */
+	ck_assert_int_eq(store_commit(st, &e), 0);
+	r = run(cl, "2025-01-03", &sum);
+	assert_rows("SELECT key FROM finding WHERE run = ?1 AND item = ?2 ORDER BY key", r,
+		    "3.3", "app:C2\napp:C4\napp:C7\n");
+	checklist_free(cl);
+}
+END_TEST
+
 /* Three items over issuance: two count the same records (the second's
  * count is the first's, made once), one whose effective period starts later
  * counts fewer, and two whose checked SQL reads this run's findings count
@@ -557,6 +601,7 @@ int main(void)
 	tcase_add_test(tc, authorizer_refuses_writes);
 	tcase_add_test(tc, checked_counts_per_scope);
 	tcase_add_test(tc, misdelivery_per_certificate);
+	tcase_add_test(tc, contract_cps_version_by_local_day);
 	tcase_add_test(tc, runaway_sql_is_stopped);
 	tcase_add_test(tc, json_output_masks);
 	tcase_add_test(tc, waivers_apply_until_expiry);
