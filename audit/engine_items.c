@@ -287,10 +287,14 @@ static int count_checked(struct engine *g, struct item_run *x)
 	char *inner = NULL, *sql = NULL;
 	int rc = 0;
 
+	/* a checklist's date expression in brackets; the engine's own bare, so
+	 * that a 'checked' written the same way ("SELECT coalesce(t_issue,
+	 * not_before) AS record_date FROM issuance") shares the count */
 	if (c->checked)
 		inner = strdup(c->checked);
 	else if (c->from &&
-		 asprintf(&inner, "SELECT (%s) AS record_date FROM %s",
+		 asprintf(&inner, c->date ? "SELECT (%s) AS record_date FROM %s"
+					  : "SELECT %s AS record_date FROM %s",
 			  c->date ? c->date : default_date(c->from), c->from) < 0)
 		inner = NULL;
 	if (!inner)
