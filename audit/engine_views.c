@@ -26,7 +26,9 @@
  * activity_month gives each local month that has an RA event or a
  * certificate's notBefore, with the first such time. It seeks the event
  * index kind by kind and month by month (a loose index scan for the kinds)
- * rather than converting nine million event times with local_date().
+ * rather than converting nine million event times with local_date(); the
+ * certificates' first and last notBefore are two index seeks (one query
+ * asking for both would read every certificate).
  */
 #include "engine_views.h"
 
@@ -94,8 +96,8 @@ const char *const engine_views_sql =
 	"    SELECT (SELECT min(at) FROM main.event WHERE kind = kinds.kind) AS t,\n"
 	"           (SELECT max(at) FROM main.event WHERE kind = kinds.kind) AS u\n"
 	"    FROM kinds WHERE kind IS NOT NULL\n"
-	"    UNION ALL SELECT min(not_before), max(not_before) FROM main.certificate\n"
-	"    WHERE is_ca = 0)),\n"
+	"    UNION ALL SELECT (SELECT min(not_before) FROM main.certificate WHERE is_ca = 0),\n"
+	"      (SELECT max(not_before) FROM main.certificate WHERE is_ca = 0))),\n"
 	"  months(month) AS (SELECT substr(lo, 1, 7) FROM span WHERE lo IS NOT NULL\n"
 	"    UNION ALL SELECT substr(date(month || '-01', '+1 month'), 1, 7)\n"
 	"    FROM months, span WHERE month < substr(hi, 1, 7)),\n"
