@@ -34,6 +34,21 @@ static void raw_exec(const char *sql)
 	sqlite3_close(db);
 }
 
+static int page_size(const char *file)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int n = -1;
+
+	ck_assert_int_eq(sqlite3_open(file, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &q, NULL), SQLITE_OK);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
 START_TEST(new_store_has_schema_version)
 {
 	struct store *st;
@@ -47,6 +62,7 @@ START_TEST(new_store_has_schema_version)
 	free(v);
 	ck_assert_int_eq(store_count(st, "certificate"), 0);
 	store_close(st);
+	ck_assert_int_eq(page_size(path), 16384);
 	/* reopening an existing store keeps it */
 	ck_assert_int_eq(store_open(path, 1, &st, &e), 0);
 	store_close(st);
@@ -104,6 +120,9 @@ START_TEST(older_store_is_migrated)
 	ck_assert_int_eq(sqlite3_exec(store_db(st), "SELECT 1 FROM pragma_table_info('issuance')"
 				      " WHERE name = 't_identity'", one_row, &rows, NULL), SQLITE_OK);
 	ck_assert_int_eq(rows, 2);
+	ck_assert_int_eq(sqlite3_exec(store_db(st), "SELECT 1 FROM pragma_table_info('issuance')"
+				      " WHERE name = 't_misdeliver'", one_row, &rows, NULL), SQLITE_OK);
+	ck_assert_int_eq(rows, 3);
 	store_close(st);
 }
 END_TEST
