@@ -171,6 +171,14 @@ static const char *const writes =
 	"INSERT INTO event(at, kind, app, cps_version, source, line) SELECT"
 	" '2020-01-01 00:00:00', 'contract', app, '0.1', 'hand', 2 FROM application"
 	" ORDER BY app LIMIT 1 OFFSET 31;"
+	/* a delivery to another identity; an applicant's identity number
+	 * changed, so that the deliveries to the old one go to another */
+	"INSERT INTO event(at, kind, app, recipient_id, source, line) SELECT"
+	" '2025-07-02 00:00:00', 'deliver', app, 'X-OTHER', 'hand', 3 FROM event"
+	" WHERE kind = 'issue' ORDER BY app LIMIT 1 OFFSET 50;"
+	"UPDATE application SET applicant_id = 'X-CHANGED' WHERE app = (SELECT e.app"
+	" FROM event e JOIN application a USING (app) WHERE e.kind = 'deliver'"
+	" AND e.recipient_id = a.applicant_id ORDER BY e.app LIMIT 1 OFFSET 60);"
 	/* a first CRL listing, an application removed, a certificate added */
 	"INSERT INTO crl_entry(issuer, serial, revoked_at, crl_this_update) SELECT issuer,"
 	" serial, '2025-06-01 00:00:00', '2025-06-03 00:00:00' FROM certificate"
@@ -209,6 +217,12 @@ START_TEST(refresh_equals_rebuild)
 	}
 	ck_assert_int_eq(count(db, "SELECT count(*) FROM mat_issuance WHERE serial = 'FEEDFACE'"),
 			 1);
+	/* the two deliveries' certificates now have t_misdeliver */
+	ck_assert_int_gt(count(db, "SELECT count(*) FROM mat_issuance"
+			       " WHERE t_misdeliver = '2025-07-02 00:00:00'"), 0);
+	ck_assert_int_gt(count(db, "SELECT count(*) FROM mat_issuance WHERE app = (SELECT app"
+			       " FROM application WHERE applicant_id = 'X-CHANGED')"
+			       " AND t_misdeliver IS NOT NULL"), 0);
 	ck_assert_int_eq(count(db, "SELECT count(*) FROM mat_dirty"), 0);
 	free(a);
 	free(b);
