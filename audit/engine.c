@@ -442,18 +442,6 @@ static int load_attestations(struct engine *g, struct checklist *const *lists, s
 	return rc;
 }
 
-static void fn_local_date(sqlite3_context *c, int argc, sqlite3_value **v)
-{
-	const unsigned char *s = sqlite3_value_text(v[0]);
-	char out[11];
-
-	(void)argc;
-	if (!s || time_utc_local_date((const char *)s, out))
-		sqlite3_result_null(c);
-	else
-		sqlite3_result_text(c, out, -1, SQLITE_TRANSIENT);
-}
-
 static int fill_list(struct engine *g, const char *table, const struct strlist *l,
 		     struct err *e)
 {
@@ -478,13 +466,22 @@ static int fill_list(struct engine *g, const char *table, const struct strlist *
 /* local_midnight('YYYY-MM-DD'): the UTC time the local day starts, so that
  * rules can bound an indexed UTC column by local days instead of converting
  * every row with local_date(). */
-static void fn_local_midnight(sqlite3_context *c, int argc, sqlite3_value **v)
+/* local_date(utc) and local_midnight(date): the timeutil converter given as
+ * the function's user data; NULL for what it refuses. */
+struct time_conv {
+	int (*fn)(const char *in, char *out); /* out holds 20 bytes */
+};
+static const struct time_conv to_local_date = {time_utc_local_date},
+			      to_local_midnight = {time_local_date_utc};
+
+static void fn_time_conv(sqlite3_context *c, int argc, sqlite3_value **v)
 {
+	const struct time_conv *conv = sqlite3_user_data(c);
 	const unsigned char *s = sqlite3_value_text(v[0]);
 	char out[20];
 
 	(void)argc;
-	if (!s || time_local_date_utc((const char *)s, out))
+	if (!s || conv->fn((const char *)s, out))
 		sqlite3_result_null(c);
 	else
 		sqlite3_result_text(c, out, -1, SQLITE_TRANSIENT);
@@ -498,10 +495,10 @@ static int set_up(struct engine *g, struct err *e)
 
 	if (sqlfuncs_register(g->db, e))
 		return -1;
-	if (sqlite3_create_function(g->db, "local_date", 1, flags, NULL, fn_local_date, NULL,
-				    NULL) != SQLITE_OK ||
-	    sqlite3_create_function(g->db, "local_midnight", 1, flags, NULL, fn_local_midnight,
-				    NULL, NULL) != SQLITE_OK)
+	if (sqlite3_create_function(g->db, "local_date", 1, flags, (void *)&to_local_date,
+				    fn_time_conv, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(g->db, "local_midnight", 1, flags, (void *)&to_local_midnight,
+				    fn_time_conv, NULL, NULL) != SQLITE_OK)
 		return engine_db_fail(g, e, "unable to register local_date() and local_midnight()");
 	if (sqlite3_exec(g->db, engine_views_sql, NULL, NULL, NULL) != SQLITE_OK)
 		return engine_db_fail(g, e, "unable to create the engine's views");
