@@ -3,14 +3,14 @@
  * latest check run: the inspection record (检查记录表) with one row per item,
  * the run's findings (问题明细) streamed from SQLite so that a million
  * findings never sit in memory, manual items with their attestations, and
- * the provenance. Evidence is stored unmasked; masking happens here, per
- * field, unless reveal.
+ * the provenance. Evidence is stored unmasked; it is masked per field as
+ * it is turned into text (evtext.h), unless reveal.
  *
  * A report of a million findings is bound by reading them: the run's rows
  * are located once through its index (self_extent) so that counts, and the
  * findings themselves when rowid order is the report's order, are read as
  * one sequential range, and evidence objects of the shape the engine writes
- * are turned into text without a JSON parser (self_evidence_fast).
+ * are turned into text without a JSON parser (evtext.c).
  */
 #include "builders.h"
 
@@ -21,39 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evtext.h"
 #include "log.h"
-#include "mask.h"
-
-/* A growing text buffer. */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static int sbuf_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->s, cap);
-		if (!p)
-			return -1;
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-	return 0;
-}
-
-static int sbuf_str(struct sbuf *b, const char *s)
-{
-	return sbuf_add(b, s, strlen(s));
-}
 
 static const char *self_label(const char *v, const char *const map[][2])
 {
@@ -77,321 +46,11 @@ static const char *const self_statuses[][2] = {
 	{"new", "新发现"}, {"open", "未整改"}, {"waived", "已豁免"},
 	{"fixed", "已整改"}, {NULL, NULL}};
 
-/* The evidence object as "k=v; k=v", personal fields masked unless reveal. */
-static int self_evidence(struct sbuf *b, const char *json, int reveal)
-{
-	json_error_t je;
-	json_t *obj = json_loads(json, 0, &je), *v;
-	const char *k;
-	int rc = 0, first = 1;
-
-	b->len = 0;
-	if (sbuf_str(b, "") < 0)
-		return -1;
-	if (!json_is_object(obj)) {
-		json_decref(obj);
-		/* Unreadable evidence may still hold personal data. */
-		return sbuf_str(b, reveal ? json : "（证据无法解析）");
-	}
-	json_object_foreach(obj, k, v) {
-		char *text = NULL, *shown = NULL;
-
-		if (json_is_string(v))
-			text = strdup(json_string_value(v));
-		else if (!json_is_null(v))
-			text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		if (text && !reveal)
-			shown = mask_field(k, text);
-		if ((!json_is_null(v) && !text) || (text && !reveal && !shown) ||
-		    (!first && sbuf_str(b, "; ") < 0) || sbuf_str(b, k) < 0 ||
-		    sbuf_str(b, "=") < 0 ||
-		    sbuf_str(b, shown ? shown : text ? text : "") < 0)
-			rc = -1;
-		free(text);
-		free(shown);
-		first = 0;
-		if (rc)
-			break;
-	}
-	json_decref(obj);
-	return rc;
-}
-
-#define SELF_KINDS 16
-
-/* A key's mask kind, remembered. */
-struct self_kindmemo {
-	char key[32];          /* the key as written in the JSON, not terminated */
-	size_t n;
-	int kind;              /* mask_field_kind */
-};
-
 /* The row source of the findings table. */
 struct self_stream {
 	sqlite3_stmt *st;
-	int reveal;
-	struct sbuf evidence;  /* the current row's evidence text */
-	struct sbuf key, value; /* scratch: a key and a value, terminated */
-	struct self_kindmemo kinds[SELF_KINDS];
-	size_t nkinds;
+	struct evtext *evidence; /* the current row's evidence as text */
 };
-
-/* The evidence fast path. The engine writes each finding's evidence as a
- * flat JSON object (jansson, JSON_COMPACT); parsing it with jansson per row
- * was a tenth of a million-finding report. The fast path reads that shape by
- * hand and declines (returns 1) on anything it does not take exactly as
- * jansson does — \u escapes, reals, arrays and objects, duplicate keys,
- * integers jansson would print differently, invalid UTF-8, trailing text —
- * so that the jansson path decides those: both give the same text for every
- * input the fast path accepts. */
-
-#define SELF_MAX_PAIRS 64
-
-/* A key or value as it lies in the JSON text. */
-struct self_tok {
-	const char *s;
-	size_t n;
-	int type;              /* SELF_STR, SELF_LIT (number, true, false) or SELF_NULL */
-	int esc;               /* a string with backslash escapes */
-};
-
-enum { SELF_STR, SELF_LIT, SELF_NULL };
-
-static const char *self_ws(const char *p)
-{
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	return p;
-}
-
-/* The length of the UTF-8 sequence at p when jansson accepts it, else 0. */
-static int self_utf8(const unsigned char *p)
-{
-	uint32_t v;
-	int n, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xC2 && p[0] <= 0xDF) {
-		n = 2;
-		v = p[0] & 0x1F;
-	} else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-		n = 3;
-		v = p[0] & 0x0F;
-	} else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-		n = 4;
-		v = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		v = (v << 6) | (p[i] & 0x3F);
-	}
-	if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || (n == 3 && v < 0x800) ||
-	    (n == 4 && v < 0x10000))
-		return 0;
-	return n;
-}
-
-/* A string from p (just after its opening quote); the position after the
- * closing quote, or NULL to decline. */
-static const char *self_str(const char *p, struct self_tok *t)
-{
-	const unsigned char *q = (const unsigned char *)p;
-	int n;
-
-	t->s = p;
-	t->type = SELF_STR;
-	t->esc = 0;
-	while (*q != '"') {
-		if (*q < 0x20)  /* a control character, or the end of the text */
-			return NULL;
-		if (*q == '\\') {
-			if (!q[1] || !strchr("\"\\/bfnrt", q[1]))
-				return NULL;
-			t->esc = 1;
-			q += 2;
-			continue;
-		}
-		n = self_utf8(q);
-		if (!n)
-			return NULL;
-		q += n;
-	}
-	t->n = (size_t)((const char *)q - p);
-	return (const char *)q + 1;
-}
-
-/* An integer that jansson prints back as written (no "-0", at most 18
- * digits so it fits), true, false or null; the position after it, or NULL
- * to decline. */
-static const char *self_lit(const char *p, struct self_tok *t)
-{
-	const char *q = p;
-
-	t->s = p;
-	t->type = SELF_LIT;
-	t->esc = 0;
-	if (!strncmp(p, "true", 4) || !strncmp(p, "null", 4)) {
-		q = p + 4;
-		if (*p == 'n')
-			t->type = SELF_NULL;
-	} else if (!strncmp(p, "false", 5)) {
-		q = p + 5;
-	} else {
-		if (*q == '-')
-			q++;
-		if (*q == '0' && q != p)
-			return NULL;
-		if (*q == '0' && q[1] >= '0' && q[1] <= '9')
-			return NULL;
-		while (*q >= '0' && *q <= '9')
-			q++;
-		if (q == p || q[-1] == '-' || q - p > 18 || *q == '.' || *q == 'e' ||
-		    *q == 'E')
-			return NULL;
-	}
-	t->n = (size_t)(q - p);
-	return q;
-}
-
-/* Splits a flat object into its pairs; 0, or 1 to decline. */
-static int self_pairs(const char *json, struct self_tok *keys, struct self_tok *vals,
-		      size_t *npairs)
-{
-	const char *p = self_ws(json);
-	size_t n = 0, i;
-
-	if (*p != '{')
-		return 1;
-	p = self_ws(p + 1);
-	while (*p != '}') {
-		/* keys with escapes (rare) are declined, so that comparing raw
-		 * text finds every duplicate */
-		if (n == SELF_MAX_PAIRS || *p != '"' || !(p = self_str(p + 1, &keys[n])) ||
-		    keys[n].esc)
-			return 1;
-		for (i = 0; i < n; i++)
-			if (keys[i].n == keys[n].n && !memcmp(keys[i].s, keys[n].s, keys[n].n))
-				return 1;
-		p = self_ws(p);
-		if (*p != ':')
-			return 1;
-		p = self_ws(p + 1);
-		p = *p == '"' ? self_str(p + 1, &vals[n]) : self_lit(p, &vals[n]);
-		if (!p)
-			return 1;
-		n++;
-		p = self_ws(p);
-		if (*p == '}')
-			break;
-		if (*p != ',' || *(p = self_ws(p + 1)) != '"')
-			return 1;  /* no comma, or a trailing one */
-	}
-	*npairs = n;
-	return *self_ws(p + 1) ? 1 : 0;
-}
-
-/* Appends a string token's text with its escapes decoded. */
-static int self_unescape(struct sbuf *b, const struct self_tok *t)
-{
-	size_t i, from = 0;
-
-	if (!t->esc)
-		return sbuf_add(b, t->s, t->n);
-	for (i = 0; i < t->n; i++) {
-		char c;
-
-		if (t->s[i] != '\\')
-			continue;
-		switch (t->s[i + 1]) {
-		case 'b': c = '\b'; break;
-		case 'f': c = '\f'; break;
-		case 'n': c = '\n'; break;
-		case 'r': c = '\r'; break;
-		case 't': c = '\t'; break;
-		default: c = t->s[i + 1]; break;  /* " \ / */
-		}
-		if (sbuf_add(b, t->s + from, i - from) < 0 || sbuf_add(b, &c, 1) < 0)
-			return -1;
-		from = ++i + 1;
-	}
-	return sbuf_add(b, t->s + from, t->n - from);
-}
-
-/* The mask kind of a key (mask_field_kind), remembered for the few keys
- * that every finding of an item repeats. */
-static int self_kind(struct self_stream *s, const struct self_tok *k)
-{
-	struct self_kindmemo *m;
-	size_t i;
-	int kind;
-
-	for (i = 0; i < s->nkinds; i++)
-		if (s->kinds[i].n == k->n && !memcmp(s->kinds[i].key, k->s, k->n))
-			return s->kinds[i].kind;
-	s->key.len = 0;
-	if (sbuf_add(&s->key, k->s, k->n) < 0)
-		return -1;
-	kind = mask_field_kind(s->key.s);
-	if (k->n < sizeof(m->key) && s->nkinds < SELF_KINDS) {
-		m = &s->kinds[s->nkinds++];
-		memcpy(m->key, k->s, k->n);
-		m->n = k->n;
-		m->kind = kind;
-	}
-	return kind;
-}
-
-/* Appends the value v of key k masked. */
-static int self_masked(struct self_stream *s, const struct self_tok *k,
-		       const struct self_tok *v)
-{
-	char *shown;
-	int rc;
-
-	s->key.len = 0;
-	s->value.len = 0;
-	if (sbuf_add(&s->key, k->s, k->n) < 0 || sbuf_add(&s->value, "", 0) < 0 ||
-	    self_unescape(&s->value, v) < 0)
-		return -1;
-	shown = mask_field(s->key.s, s->value.s);
-	if (!shown)
-		return -1;
-	rc = sbuf_str(&s->evidence, shown);
-	free(shown);
-	return rc;
-}
-
-/* self_evidence for the flat objects the engine writes: 0, 1 to leave it
- * to self_evidence, -1 when memory ran out. */
-static int self_evidence_fast(struct self_stream *s, const char *json)
-{
-	struct self_tok keys[SELF_MAX_PAIRS], vals[SELF_MAX_PAIRS];
-	struct sbuf *b = &s->evidence;
-	size_t n, i;
-	int kind = 0;
-
-	if (self_pairs(json, keys, vals, &n))
-		return 1;
-	b->len = 0;
-	if (sbuf_add(b, "", 0) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if ((i && sbuf_add(b, "; ", 2) < 0) || sbuf_add(b, keys[i].s, keys[i].n) < 0 ||
-		    sbuf_add(b, "=", 1) < 0)
-			return -1;
-		if (vals[i].type == SELF_NULL)
-			continue;
-		if (!s->reveal && (kind = self_kind(s, &keys[i])) < 0)
-			return -1;
-		if ((kind ? self_masked(s, &keys[i], &vals[i]) : self_unescape(b, &vals[i])) < 0)
-			return -1;
-	}
-	return 0;
-}
 
 static int self_next(void *ctx, struct rm_cell *cells)
 {
@@ -413,14 +72,9 @@ static int self_next(void *ctx, struct rm_cell *cells)
 	} else {
 		const char *json = (const char *)sqlite3_column_text(s->st, 8);
 
-		if (!json)  /* out of memory */
+		/* NULL: out of memory */
+		if (!json || !(cells[8].text = evtext_render(s->evidence, json)))
 			return -1;
-		rc = self_evidence_fast(s, json);
-		if (rc == 1)
-			rc = self_evidence(&s->evidence, json, s->reveal);
-		if (rc < 0)
-			return -1;
-		cells[8].text = s->evidence.s;
 	}
 	return 1;
 }
@@ -437,9 +91,7 @@ static void self_stream_free(void *ctx)
 	struct self_stream *s = ctx;
 
 	sqlite3_finalize(s->st);
-	free(s->evidence.s);
-	free(s->key.s);
-	free(s->value.s);
+	evtext_free(s->evidence);
 	free(s);
 }
 
@@ -457,10 +109,11 @@ static int self_oom(struct err *e)
 /* The basis JSON array joined with "；" (the text itself when not an array). */
 static char *self_basis(const char *json)
 {
-	struct sbuf b = {0};
 	json_error_t je;
 	json_t *arr, *v;
-	size_t i;
+	char *out = NULL;
+	size_t i, n = 0;
+	FILE *f;
 
 	if (!json)
 		return NULL;
@@ -469,15 +122,22 @@ static char *self_basis(const char *json)
 		json_decref(arr);
 		return strdup(json);
 	}
-	sbuf_str(&b, "");
+	if (!(f = open_memstream(&out, &n))) {
+		json_decref(arr);
+		return NULL;
+	}
 	json_array_foreach(arr, i, v) {
 		if (i)
-			sbuf_str(&b, "；");
+			fputs("；", f);
 		if (json_is_string(v))
-			sbuf_str(&b, json_string_value(v));
+			fputs(json_string_value(v), f);
 	}
 	json_decref(arr);
-	return b.s;
+	if (fclose(f)) {
+		free(out);
+		return NULL;
+	}
+	return out;
 }
 
 static int self_record(sqlite3 *db, int64_t run, struct rm_section *s, struct err *e)
@@ -716,9 +376,10 @@ static int self_findings(struct rm_doc *d, sqlite3 *db, int64_t run,
 		    : "证据中的姓名和证件号码已作遮蔽。") < 0)
 		return self_oom(e);
 	ss = calloc(1, sizeof(*ss));
-	if (!ss)
+	if (!ss || !(ss->evidence = evtext_new(reveal))) {
+		free(ss);
 		return self_oom(e);
-	ss->reveal = reveal;
+	}
 	/* rowid order when it is the report's order; else the run's index */
 	if (sqlite3_prepare_v2(db, by_rowid
 			       ? SELF_FINDING_COLUMNS " WHERE rowid BETWEEN ?2 AND ?3"
