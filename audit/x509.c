@@ -3,7 +3,7 @@
  *
  * OpenSSL 3.0's d2i_X509 spends most of its ~90 µs per certificate setting
  * up a provider-backed public-key decoder that an audit never needs. This
- * reader walks the Certificate and TBSCertificate with ASN1_get_object and
+ * reader walks the Certificate and TBSCertificate with der.h (DER_BER) and
  * decodes each piece itself: names (RFC 4514 text, escaped exactly as
  * X509_NAME_print_ex(XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) does, and
  * built here so that a BMPString with surrogate pairs, which OpenSSL 3.0
@@ -30,17 +30,8 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 
+#include "der.h"
 #include "idcodes.h"
-#include "timeutil.h"
-
-/* One DER element inside a bounded buffer. */
-struct tlv {
-	const unsigned char *start; /* first byte of the tag */
-	const unsigned char *p;     /* contents */
-	size_t len;                 /* length of contents */
-	size_t total;               /* tag + length + contents */
-	int tag, cls, cons;
-};
 
 /* A growable string; oom is sticky so callers check once at the end. */
 struct sbuf {
@@ -51,8 +42,8 @@ struct sbuf {
 
 /* One attribute of a Name, in DER order. */
 struct name_ent {
-	struct tlv oid;
-	struct tlv val;
+	struct der_tlv oid;
+	struct der_tlv val;
 	int set; /* index of its RelativeDistinguishedName */
 };
 
@@ -63,7 +54,7 @@ struct name {
 
 /* An extension this file has no column for, kept for identity lookups. */
 struct other_ext {
-	struct tlv oid;
+	struct der_tlv oid;
 	const unsigned char *val;
 	size_t len;
 };
@@ -203,42 +194,25 @@ static char *sb_take(struct sbuf *b)
 
 /* ---- DER walking ---------------------------------------------------- */
 
-/* Reads the element at *pp, which must end by end, and moves *pp past it. */
-static int tlv_next(const unsigned char **pp, const unsigned char *end, struct tlv *t)
+/* Every element is read by ASN1_get_object's rules (DER_BER), as this file
+ * always has: high tag numbers and non-minimal lengths pass, indefinite
+ * lengths do not. */
+static int tlv_next(const unsigned char **pp, const unsigned char *end, struct der_tlv *t)
 {
-	const unsigned char *q = *pp;
-	long len;
-	int tag, cls, r;
-
-	if (q >= end)
-		return -1;
-	r = ASN1_get_object(&q, &len, &tag, &cls, (long)(end - q));
-	if ((r & 0x80) || r == 0x21 || len < 0 || (size_t)len > (size_t)(end - q)) {
-		ERR_clear_error();
-		return -1;
-	}
-	t->start = *pp;
-	t->p = q;
-	t->len = (size_t)len;
-	t->total = (size_t)(q - *pp) + (size_t)len;
-	t->tag = tag;
-	t->cls = cls;
-	t->cons = r & V_ASN1_CONSTRUCTED;
-	*pp = q + len;
-	return 0;
+	return der_next(pp, end, DER_BER, t);
 }
 
 /* As tlv_next, and the element must be a universal tag (or context tag when
  * cls is V_ASN1_CONTEXT_SPECIFIC) with the given number. */
 static int tlv_expect(const unsigned char **pp, const unsigned char *end, int cls, int tag,
-		      struct tlv *t)
+		      struct der_tlv *t)
 {
 	if (tlv_next(pp, end, t) < 0 || t->cls != cls || t->tag != tag)
 		return -1;
 	return 0;
 }
 
-static int tlv_seq(const unsigned char **pp, const unsigned char *end, struct tlv *t)
+static int tlv_seq(const unsigned char **pp, const unsigned char *end, struct der_tlv *t)
 {
 	return tlv_expect(pp, end, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, t) < 0 || !t->cons ? -1 : 0;
 }
@@ -312,10 +286,10 @@ static int oid_encode(const char *txt, unsigned char *out, size_t n)
 }
 
 /* OpenSSL's short or long name for an OID element, or its dotted text. */
-static void oid_name(const struct tlv *oid, int longname, char *out, size_t n)
+static void oid_name(const struct der_tlv *oid, int longname, char *out, size_t n)
 {
 	const unsigned char *q = oid->start;
-	ASN1_OBJECT *obj = d2i_ASN1_OBJECT(NULL, &q, (long)oid->total);
+	ASN1_OBJECT *obj = d2i_ASN1_OBJECT(NULL, &q, (long)der_size(oid));
 	int nid = obj ? OBJ_obj2nid(obj) : NID_undef;
 
 	ASN1_OBJECT_free(obj);
@@ -329,7 +303,7 @@ static void oid_name(const struct tlv *oid, int longname, char *out, size_t n)
 }
 
 /* The name an attribute type prints under in a DN. */
-static void attr_name(const struct tlv *oid, char *out, size_t n)
+static void attr_name(const struct der_tlv *oid, char *out, size_t n)
 {
 	if (oid->len == 3 && oid->p[0] == 0x55 && oid->p[1] == 0x04 &&
 	    oid->p[2] < sizeof x509_attr_2_5_4 / sizeof *x509_attr_2_5_4 &&
@@ -347,7 +321,7 @@ static void attr_name(const struct tlv *oid, char *out, size_t n)
 /* ---- strings -------------------------------------------------------- */
 
 /* Bytes per character of a universal string tag; 0 = UTF-8, -1 = not text. */
-static int str_width(const struct tlv *v)
+static int str_width(const struct der_tlv *v)
 {
 	if (v->cls != V_ASN1_UNIVERSAL || v->cons)
 		return -1;
@@ -427,14 +401,14 @@ static void dn_char(struct sbuf *b, uint32_t c, int first, int last)
 /* Appends a string value as UTF-8, escaped for a DN when dn is set. Values
  * that are not text (or cannot be) are appended as '#' and the DER in hex,
  * as RFC 4514 says. */
-static void str_append(struct sbuf *b, const struct tlv *v, int dn)
+static void str_append(struct sbuf *b, const struct der_tlv *v, int dn)
 {
 	int w = str_width(v);
 	size_t i = 0;
 
 	if (w < 0) {
 		sb_add(b, "#", 1);
-		sb_hex(b, v->start, v->total, 1);
+		sb_hex(b, v->start, der_size(v), 1);
 		return;
 	}
 	while (i < v->len) {
@@ -481,7 +455,7 @@ static void str_append(struct sbuf *b, const struct tlv *v, int dn)
 	}
 }
 
-static char *str_dup(const struct tlv *v)
+static char *str_dup(const struct der_tlv *v)
 {
 	struct sbuf b = {0};
 
@@ -499,7 +473,7 @@ static void name_free(struct name *nm)
 }
 
 /* Splits a Name (SEQUENCE OF SET OF AttributeTypeAndValue) into entries. */
-static int name_parse(const struct tlv *seq, struct name *nm)
+static int name_parse(const struct der_tlv *seq, struct name *nm)
 {
 	const unsigned char *p = seq->p, *end = seq->p + seq->len;
 	size_t cap = 0;
@@ -508,13 +482,13 @@ static int name_parse(const struct tlv *seq, struct name *nm)
 	nm->v = NULL;
 	nm->n = 0;
 	while (p < end) {
-		struct tlv rdn;
+		struct der_tlv rdn;
 		const unsigned char *q;
 		if (tlv_expect(&p, end, V_ASN1_UNIVERSAL, V_ASN1_SET, &rdn) < 0 || !rdn.cons)
 			return -1;
 		q = rdn.p;
 		while (q < rdn.p + rdn.len) {
-			struct tlv atv;
+			struct der_tlv atv;
 			struct name_ent ent = {.set = set};
 			const unsigned char *r;
 			if (tlv_seq(&q, rdn.p + rdn.len, &atv) < 0)
@@ -555,7 +529,7 @@ static char *name_text(const struct name *nm)
 		if (isdigit((unsigned char)key[0])) {
 			/* unknown types are dumped, as XN_FLAG_DUMP_UNKNOWN_FIELDS does */
 			sb_add(&b, "#", 1);
-			sb_hex(&b, ent->val.start, ent->val.total, 1);
+			sb_hex(&b, ent->val.start, der_size(&ent->val), 1);
 		} else {
 			str_append(&b, &ent->val, 1);
 		}
@@ -566,7 +540,7 @@ static char *name_text(const struct name *nm)
 char *x509_name_der_text(const unsigned char *der, size_t len)
 {
 	const unsigned char *p = der;
-	struct tlv seq;
+	struct der_tlv seq;
 	struct name nm;
 	char *text = NULL;
 
@@ -579,7 +553,7 @@ char *x509_name_der_text(const unsigned char *der, size_t len)
 }
 
 /* The first value of the attribute with the given 2.5.4.x (or email) type. */
-static const struct tlv *name_find(const struct name *nm, const unsigned char *oid, size_t len)
+static const struct der_tlv *name_find(const struct name *nm, const unsigned char *oid, size_t len)
 {
 	for (size_t i = 0; i < nm->n; i++)
 		if (nm->v[i].oid.len == len && memcmp(nm->v[i].oid.p, oid, len) == 0)
@@ -594,7 +568,7 @@ static int subject_fields(const struct name *nm, struct cert_rec *out)
 		{11, offsetof(struct cert_rec, ou)}, {6, offsetof(struct cert_rec, c)},
 		{8, offsetof(struct cert_rec, st)}, {7, offsetof(struct cert_rec, l)},
 	};
-	const struct tlv *v;
+	const struct der_tlv *v;
 
 	for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
 		unsigned char oid[3] = {0x55, 0x04, map[i].x};
@@ -629,59 +603,29 @@ static void time_fmt(char out[20], int y, int mo, int d, int h, int mi, int s)
 	*o = '\0';
 }
 
-static int digits(const unsigned char *p, int n)
+/* UTCTime or GeneralizedTime as stored UTC text; the plain DER forms are read
+ * by der_time (any year), anything unusual (offsets, fractions) by
+ * ASN1_TIME_to_tm. */
+static int time_parse(const struct der_tlv *t, char out[20])
 {
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		v = v * 10 + (p[i] - '0');
-	}
-	return v;
-}
-
-/* UTCTime or GeneralizedTime as stored UTC text; the DER forms are read
- * here, anything unusual (offsets, fractions) by ASN1_TIME_to_tm. */
-static int time_parse(const struct tlv *t, char out[20])
-{
-	const unsigned char *p = t->p;
-	int y = -1, mo, d, h, mi, s;
+	const unsigned char *q = t->start;
+	struct der_time v;
 	struct tm tm;
+	ASN1_TIME *at;
+	int rc = der_time(t, 0, &v), ok;
 
-	if (t->cls != V_ASN1_UNIVERSAL || t->cons)
+	if (rc == 0)
+		time_fmt(out, v.year, v.mon, v.day, v.hour, v.min, v.sec);
+	if (rc <= 0)
+		return rc;
+	at = d2i_ASN1_TIME(NULL, &q, (long)der_size(t));
+	ok = at && ASN1_TIME_to_tm(at, &tm);
+	ASN1_TIME_free(at);
+	ERR_clear_error();
+	if (!ok || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
 		return -1;
-	if (t->tag == V_ASN1_UTCTIME && t->len == 13 && p[12] == 'Z') {
-		y = digits(p, 2);
-		if (y >= 0)
-			y += y >= 50 ? 1900 : 2000;
-		p += 2;
-	} else if (t->tag == V_ASN1_GENERALIZEDTIME && t->len == 15 && p[14] == 'Z') {
-		y = digits(p, 4);
-		p += 4;
-	} else if (t->tag == V_ASN1_UTCTIME || t->tag == V_ASN1_GENERALIZEDTIME) {
-		const unsigned char *q = t->start;
-		ASN1_TIME *at = d2i_ASN1_TIME(NULL, &q, (long)t->total);
-		int ok = at && ASN1_TIME_to_tm(at, &tm);
-		ASN1_TIME_free(at);
-		ERR_clear_error();
-		if (!ok || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
-			return -1;
-		time_fmt(out, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-			 tm.tm_min, tm.tm_sec);
-		return 0;
-	}
-	if (y < 0)
-		return -1;
-	mo = digits(p, 2);
-	d = digits(p + 2, 2);
-	h = digits(p + 4, 2);
-	mi = digits(p + 6, 2);
-	s = digits(p + 8, 2);
-	if (mo < 1 || mo > 12 || d < 1 || d > time_days_in_month(y, mo) || h < 0 || h > 23 ||
-	    mi < 0 || mi > 59 || s < 0 || s > 59)
-		return -1;
-	time_fmt(out, y, mo, d, h, mi, s);
+	time_fmt(out, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		 tm.tm_sec);
 	return 0;
 }
 
@@ -707,7 +651,7 @@ void x509_serial_hex(const unsigned char *p, size_t len, char *out, size_t n)
 
 /* Serial as OpenSSL prints it; negative serials (invalid, but seen) as '-'
  * and the magnitude. */
-static char *serial_text(const struct tlv *t)
+static char *serial_text(const struct der_tlv *t)
 {
 	size_t n = t->len * 2 + 4;
 	unsigned char *mag;
@@ -748,7 +692,7 @@ static int int_bits(const unsigned char *p, size_t len)
 	return bits;
 }
 
-static int ec_curve_bits(const struct tlv *curve, size_t pointlen)
+static int ec_curve_bits(const struct der_tlv *curve, size_t pointlen)
 {
 	const unsigned char *q;
 	ASN1_OBJECT *obj;
@@ -761,7 +705,7 @@ static int ec_curve_bits(const struct tlv *curve, size_t pointlen)
 	if (OID_IS(curve, OID_P521))
 		return 521;
 	q = curve->start;
-	obj = d2i_ASN1_OBJECT(NULL, &q, (long)curve->total);
+	obj = d2i_ASN1_OBJECT(NULL, &q, (long)der_size(curve));
 	nid = obj ? OBJ_obj2nid(obj) : NID_undef;
 	ASN1_OBJECT_free(obj);
 	if (nid != NID_undef) {
@@ -777,10 +721,10 @@ static int ec_curve_bits(const struct tlv *curve, size_t pointlen)
 	return bits;
 }
 
-static int spki_parse(const struct tlv *spki, struct cert_rec *out)
+static int spki_parse(const struct der_tlv *spki, struct cert_rec *out)
 {
 	const unsigned char *p = spki->p, *end = spki->p + spki->len, *q;
-	struct tlv alg, oid, params = {0}, bits;
+	struct der_tlv alg, oid, params = {0}, bits;
 	char txt[128];
 
 	if (tlv_seq(&p, end, &alg) < 0 ||
@@ -792,7 +736,7 @@ static int spki_parse(const struct tlv *spki, struct cert_rec *out)
 	if (q < alg.p + alg.len && tlv_next(&q, alg.p + alg.len, &params) < 0)
 		return -1;
 	if (OID_IS(&oid, OID_RSA)) {
-		struct tlv rsa, mod;
+		struct der_tlv rsa, mod;
 		q = bits.p + 1;
 		if (tlv_seq(&q, bits.p + bits.len, &rsa) < 0)
 			return -1;
@@ -831,7 +775,7 @@ struct ext_state {
 static int ext_key_usage(const unsigned char *p, size_t len, struct cert_rec *out)
 {
 	const unsigned char *q = p;
-	struct tlv bs;
+	struct der_tlv bs;
 	struct sbuf b = {0};
 
 	if (tlv_expect(&q, p + len, V_ASN1_UNIVERSAL, V_ASN1_BIT_STRING, &bs) < 0 || bs.len < 1 ||
@@ -850,7 +794,7 @@ static int ext_key_usage(const unsigned char *p, size_t len, struct cert_rec *ou
 static int ext_oid_list(const unsigned char *p, size_t len, int wrapped, int names, char **dst)
 {
 	const unsigned char *q = p;
-	struct tlv seq, el, oid;
+	struct der_tlv seq, el, oid;
 	struct sbuf b = {0};
 	char txt[256];
 
@@ -892,7 +836,7 @@ bad:
 static int general_names(const unsigned char *p, const unsigned char *end, struct sbuf *b,
 			 char **email)
 {
-	struct tlv gn;
+	struct der_tlv gn;
 
 	while (p < end) {
 		if (tlv_next(&p, end, &gn) < 0)
@@ -914,7 +858,7 @@ static int general_names(const unsigned char *p, const unsigned char *end, struc
 static int ext_crl_dp(const unsigned char *p, size_t len, struct cert_rec *out)
 {
 	const unsigned char *q = p;
-	struct tlv seq, dp, dpn, full;
+	struct der_tlv seq, dp, dpn, full;
 	struct sbuf b = {0};
 
 	if (tlv_seq(&q, p + len, &seq) < 0)
@@ -948,7 +892,7 @@ bad:
 static int ext_aia(const unsigned char *p, size_t len, struct cert_rec *out)
 {
 	const unsigned char *q = p;
-	struct tlv seq, ad, method;
+	struct der_tlv seq, ad, method;
 	struct sbuf b = {0};
 
 	if (tlv_seq(&q, p + len, &seq) < 0)
@@ -974,7 +918,7 @@ bad:
 static int ext_basic_constraints(const unsigned char *p, size_t len, struct cert_rec *out)
 {
 	const unsigned char *q = p;
-	struct tlv seq, ca;
+	struct der_tlv seq, ca;
 
 	if (tlv_seq(&q, p + len, &seq) < 0)
 		return -1;
@@ -990,11 +934,11 @@ static int ext_basic_constraints(const unsigned char *p, size_t len, struct cert
 }
 
 /* One Extension; on failure *oid is the extension's type, for the message. */
-static int ext_one(const struct tlv *ext, struct cert_rec *out, struct ext_state *xs,
-		   struct tlv *oidp)
+static int ext_one(const struct der_tlv *ext, struct cert_rec *out, struct ext_state *xs,
+		   struct der_tlv *oidp)
 {
 	const unsigned char *p = ext->p, *end = ext->p + ext->len;
-	struct tlv oid, val;
+	struct der_tlv oid, val;
 	int rc = 0;
 
 	if (tlv_expect(&p, end, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, &oid) < 0 ||
@@ -1018,7 +962,7 @@ static int ext_one(const struct tlv *ext, struct cert_rec *out, struct ext_state
 	else if (OID_IS(&oid, OID_AIA))
 		rc = ext_aia(val.p, val.len, out);
 	else if (OID_IS(&oid, OID_SAN)) {
-		struct tlv seq;
+		struct der_tlv seq;
 		const unsigned char *q = val.p;
 		rc = tlv_seq(&q, val.p + val.len, &seq) < 0 ? -1
 			: general_names(seq.p, seq.p + seq.len, NULL, &xs->san_email);
@@ -1029,11 +973,11 @@ static int ext_one(const struct tlv *ext, struct cert_rec *out, struct ext_state
 }
 
 /* Walks [3] EXPLICIT Extensions. */
-static int extensions_parse(const struct tlv *tagged, struct cert_rec *out,
+static int extensions_parse(const struct der_tlv *tagged, struct cert_rec *out,
 			    struct ext_state *xs, struct err *e)
 {
 	const unsigned char *p = tagged->p, *end = tagged->p + tagged->len;
-	struct tlv seq, ext, oid;
+	struct der_tlv seq, ext, oid;
 	char what[128];
 
 	if (tlv_seq(&p, end, &seq) < 0 || p != end)
@@ -1066,9 +1010,9 @@ static int id_shape_resident(const char *s)
 			return 0;
 	if (!isdigit((unsigned char)s[17]) && s[17] != 'X')
 		return 0;
-	y = digits((const unsigned char *)s + 6, 4);
-	m = digits((const unsigned char *)s + 10, 2);
-	d = digits((const unsigned char *)s + 12, 2);
+	y = der_digits((const unsigned char *)s + 6, 4);
+	m = der_digits((const unsigned char *)s + 10, 2);
+	d = der_digits((const unsigned char *)s + 12, 2);
 	return y >= 1850 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
 }
 
@@ -1101,7 +1045,7 @@ static const char *id_infer(const char *s)
 static char *id_ext_value(const unsigned char *p, size_t len, const char **hint, int depth)
 {
 	const unsigned char *q = p;
-	struct tlv t;
+	struct der_tlv t;
 
 	if (depth > 3 || tlv_next(&q, p + len, &t) < 0)
 		return NULL;
@@ -1158,10 +1102,10 @@ static int identity_find(const struct identity_loc *ids, size_t n_ids, const str
 
 /* ---- the certificate ------------------------------------------------ */
 
-static int sig_alg(const struct tlv *alg, struct cert_rec *out)
+static int sig_alg(const struct der_tlv *alg, struct cert_rec *out)
 {
 	const unsigned char *q = alg->p;
-	struct tlv oid;
+	struct der_tlv oid;
 	char txt[128];
 
 	if (tlv_expect(&q, alg->p + alg->len, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, &oid) < 0)
@@ -1180,11 +1124,11 @@ static int sig_alg(const struct tlv *alg, struct cert_rec *out)
 
 /* TBSCertificate: version, serial, signature, issuer, validity, subject,
  * subjectPublicKeyInfo, then optional unique ids and [3] extensions. */
-static int tbs_parse(const struct tlv *tbs, const struct identity_loc *ids, size_t n_ids,
+static int tbs_parse(const struct der_tlv *tbs, const struct identity_loc *ids, size_t n_ids,
 		     struct cert_rec *out, struct err *e)
 {
 	const unsigned char *p = tbs->p, *end = tbs->p + tbs->len, *q;
-	struct tlv t, serial, alg, issuer, validity, nb, na, subject, spki;
+	struct der_tlv t, serial, alg, issuer, validity, nb, na, subject, spki;
 	struct name subj = {0}, iss = {0};
 	struct ext_state xs = {0};
 	char tbuf[20];
@@ -1248,7 +1192,7 @@ int x509_read_der(const unsigned char *der, size_t len, const struct identity_lo
 		  size_t n_ids, struct cert_rec *out, struct err *e)
 {
 	const unsigned char *p = der, *end = der + len;
-	struct tlv cert, tbs, alg, sig;
+	struct der_tlv cert, tbs, alg, sig;
 	char hex[65];
 
 	if (tlv_seq(&p, end, &cert) < 0)
@@ -1265,7 +1209,7 @@ int x509_read_der(const unsigned char *der, size_t len, const struct identity_lo
 		BAD("malformed signature");
 	if (tbs_parse(&tbs, ids, n_ids, out, e) < 0)
 		goto fail;
-	digest_sha256_hex(cert.start, cert.total, hex);
+	digest_sha256_hex(cert.start, der_size(&cert), hex);
 	if (!(out->sha256 = strdup(hex)))
 		OOM();
 	return 0;

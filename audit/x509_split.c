@@ -12,26 +12,21 @@
 #include <string.h>
 
 #include <openssl/asn1.h>
-#include <openssl/err.h>
+
+#include "der.h"
 
 /* Moves *pp past the DER SEQUENCE it starts with, whose whole length goes to
- * *total; -1 when there is none within end. */
+ * *total; -1 when there is none within end. Read by the same rules as
+ * x509.c reads the certificate (DER_BER). */
 static int der_sequence(const unsigned char **pp, const unsigned char *end, size_t *total)
 {
-	const unsigned char *q = *pp;
-	long len;
-	int tag, cls, r;
+	struct der_tlv t;
 
-	if (q >= end)
+	if (der_read(*pp, end, DER_BER, &t) || !t.cons || t.cls != V_ASN1_UNIVERSAL ||
+	    t.tag != V_ASN1_SEQUENCE)
 		return -1;
-	r = ASN1_get_object(&q, &len, &tag, &cls, (long)(end - q));
-	if ((r & 0x80) || r == 0x21 || !(r & V_ASN1_CONSTRUCTED) || cls != V_ASN1_UNIVERSAL ||
-	    tag != V_ASN1_SEQUENCE || len < 0 || (size_t)len > (size_t)(end - q)) {
-		ERR_clear_error();
-		return -1;
-	}
-	*total = (size_t)(q - *pp) + (size_t)len;
-	*pp = q + len;
+	*total = der_size(&t);
+	*pp = t.end;
 	return 0;
 }
 
