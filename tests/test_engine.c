@@ -43,21 +43,24 @@ static void put_cert(const char *serial)
 	ck_assert_msg(store_put_certificate(st, &r, NULL, &e) == 0, "%s", e.msg);
 }
 
+/* Stores r as the next line of ra.jsonl. */
+static void put_rec(struct event_rec *r)
+{
+	struct err e = {0};
+
+	r->source = (char *)"ra.jsonl";
+	r->line = ++line_no;
+	ck_assert_msg(store_put_event(st, r, NULL, &e) == 0, "%s", e.msg);
+}
+
 static void put_event(const char *at, const char *kind, const char *app, const char *serial,
 		      const char *result)
 {
-	struct event_rec r = {0};
-	struct err e = {0};
+	struct event_rec r = {.at = (char *)at, .kind = (char *)kind, .app = (char *)app,
+			      .serial = (char *)serial, .result = (char *)result,
+			      .method = result ? (char *)"face_to_face" : NULL};
 
-	r.at = (char *)at;
-	r.kind = (char *)kind;
-	r.app = (char *)app;
-	r.serial = (char *)serial;
-	r.result = (char *)result;
-	r.method = result ? (char *)"face_to_face" : NULL;
-	r.source = (char *)"ra.jsonl";
-	r.line = ++line_no;
-	ck_assert_msg(store_put_event(st, &r, NULL, &e) == 0, "%s", e.msg);
+	put_rec(&r);
 }
 
 static void put_app(const char *app, const char *at)
@@ -255,19 +258,12 @@ END_TEST
 static void put_delivery(const char *app, const char *serial, const char *at,
 			 const char *recipient_id)
 {
-	struct event_rec r = {0};
-	struct err e = {0};
+	struct event_rec r = {.at = (char *)at, .kind = (char *)"deliver", .app = (char *)app,
+			      .serial = (char *)serial, .recipient_name = (char *)"张三",
+			      .recipient_id_type = (char *)"resident_id",
+			      .recipient_id = (char *)recipient_id};
 
-	r.at = (char *)at;
-	r.kind = (char *)"deliver";
-	r.app = (char *)app;
-	r.serial = (char *)serial;
-	r.recipient_name = (char *)"张三";
-	r.recipient_id_type = (char *)"resident_id";
-	r.recipient_id = (char *)recipient_id;
-	r.source = (char *)"ra.jsonl";
-	r.line = ++line_no;
-	ck_assert_msg(store_put_event(st, &r, NULL, &e) == 0, "%s", e.msg);
+	put_rec(&r);
 }
 
 /* issuance.t_misdeliver and item 1.3 on it: a delivery of the certificate,
@@ -302,18 +298,11 @@ END_TEST
 
 static void put_contract(const char *app, const char *at, const char *cps_version)
 {
-	struct event_rec r = {0};
-	struct err e = {0};
+	struct event_rec r = {.at = (char *)at, .kind = (char *)"contract", .app = (char *)app,
+			      .contract = (char *)"C-1", .covers = (char *)"rights,obligations",
+			      .cps_version = (char *)cps_version};
 
-	r.at = (char *)at;
-	r.kind = (char *)"contract";
-	r.app = (char *)app;
-	r.contract = (char *)"C-1";
-	r.covers = (char *)"rights,obligations";
-	r.cps_version = (char *)cps_version;
-	r.source = (char *)"ra.jsonl";
-	r.line = ++line_no;
-	ck_assert_msg(store_put_event(st, &r, NULL, &e) == 0, "%s", e.msg);
+	put_rec(&r);
 }
 
 /* 3.3: the CPS version in force when a contract was signed, by the local
