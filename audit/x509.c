@@ -32,13 +32,7 @@
 
 #include "der.h"
 #include "idcodes.h"
-
-/* A growable string; oom is sticky so callers check once at the end. */
-struct sbuf {
-	char *s;
-	size_t n, cap;
-	int oom;
-};
+#include "sbuf.h"
 
 /* One attribute of a Name, in DER order. */
 struct name_ent {
@@ -103,39 +97,12 @@ static const char *const x509_ku_names[] = {
 
 /* ---- small buffers -------------------------------------------------- */
 
-static void sb_add(struct sbuf *b, const void *p, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		char *s;
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		s = realloc(b->s, cap);
-		if (!s) {
-			b->oom = 1;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->n, p, n);
-	b->n += n;
-	b->s[b->n] = '\0';
-}
-
-static void sb_adds(struct sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
 /* Adds s as the next item of a comma-separated list. */
 static void sb_item(struct sbuf *b, const char *s)
 {
 	if (b->n)
-		sb_add(b, ",", 1);
-	sb_adds(b, s);
+		sbuf_add(b, ",", 1);
+	sbuf_adds(b, s);
 }
 
 static void sb_utf8(struct sbuf *b, uint32_t c)
@@ -162,7 +129,7 @@ static void sb_utf8(struct sbuf *b, uint32_t c)
 		u[3] = (unsigned char)(0x80 | (c & 0x3f));
 		n = 4;
 	}
-	sb_add(b, u, n);
+	sbuf_add(b, u, n);
 }
 
 static void sb_hex(struct sbuf *b, const unsigned char *p, size_t n, int upper)
@@ -173,23 +140,8 @@ static void sb_hex(struct sbuf *b, const unsigned char *p, size_t n, int upper)
 	for (size_t i = 0; i < n; i++) {
 		two[0] = dig[p[i] >> 4];
 		two[1] = dig[p[i] & 15];
-		sb_add(b, two, 2);
+		sbuf_add(b, two, 2);
 	}
-}
-
-/* Hands the text over as an owned string ("" when empty); NULL on oom. */
-static char *sb_take(struct sbuf *b)
-{
-	char *s;
-
-	if (b->oom) {
-		free(b->s);
-		memset(b, 0, sizeof *b);
-		return NULL;
-	}
-	s = b->s ? b->s : strdup("");
-	memset(b, 0, sizeof *b);
-	return s;
 }
 
 /* ---- DER walking ---------------------------------------------------- */
@@ -384,17 +336,17 @@ static void dn_char(struct sbuf *b, uint32_t c, int first, int last)
 	} else if (strchr("\"+,;<>\\", (int)c) && c) {
 		tmp[0] = '\\';
 		tmp[1] = (char)c;
-		sb_add(b, tmp, 2);
+		sbuf_add(b, tmp, 2);
 	} else if ((first && (c == '#' || c == ' ')) || (last && c == ' ')) {
 		tmp[0] = '\\';
 		tmp[1] = (char)c;
-		sb_add(b, tmp, 2);
+		sbuf_add(b, tmp, 2);
 	} else if (c < 0x20 || c == 0x7f) {
 		snprintf(tmp, sizeof tmp, "\\%02X", (unsigned)c);
-		sb_add(b, tmp, 3);
+		sbuf_add(b, tmp, 3);
 	} else {
 		tmp[0] = (char)c;
-		sb_add(b, tmp, 1);
+		sbuf_add(b, tmp, 1);
 	}
 }
 
@@ -407,7 +359,7 @@ static void str_append(struct sbuf *b, const struct der_tlv *v, int dn)
 	size_t i = 0;
 
 	if (w < 0) {
-		sb_add(b, "#", 1);
+		sbuf_add(b, "#", 1);
 		sb_hex(b, v->start, der_size(v), 1);
 		return;
 	}
@@ -446,7 +398,7 @@ static void str_append(struct sbuf *b, const struct der_tlv *v, int dn)
 		if (bad && dn) {
 			char tmp[4];
 			snprintf(tmp, sizeof tmp, "\\%02X", p[0]);
-			sb_add(b, tmp, 3);
+			sbuf_add(b, tmp, 3);
 		} else if (dn) {
 			dn_char(b, bad ? 0xfffd : c, first, i == v->len);
 		} else {
@@ -460,7 +412,7 @@ static char *str_dup(const struct der_tlv *v)
 	struct sbuf b = {0};
 
 	str_append(&b, v, 0);
-	return sb_take(&b);
+	return sbuf_take(&b);
 }
 
 /* ---- names ---------------------------------------------------------- */
@@ -522,19 +474,19 @@ static char *name_text(const struct name *nm)
 	for (size_t k = nm->n; k-- > 0;) {
 		const struct name_ent *ent = &nm->v[k];
 		if (k + 1 < nm->n)
-			sb_add(&b, nm->v[k + 1].set == ent->set ? "+" : ",", 1);
+			sbuf_add(&b, nm->v[k + 1].set == ent->set ? "+" : ",", 1);
 		attr_name(&ent->oid, key, sizeof key);
-		sb_adds(&b, key);
-		sb_add(&b, "=", 1);
+		sbuf_adds(&b, key);
+		sbuf_add(&b, "=", 1);
 		if (isdigit((unsigned char)key[0])) {
 			/* unknown types are dumped, as XN_FLAG_DUMP_UNKNOWN_FIELDS does */
-			sb_add(&b, "#", 1);
+			sbuf_add(&b, "#", 1);
 			sb_hex(&b, ent->val.start, der_size(&ent->val), 1);
 		} else {
 			str_append(&b, &ent->val, 1);
 		}
 	}
-	return sb_take(&b);
+	return sbuf_take(&b);
 }
 
 char *x509_name_der_text(const unsigned char *der, size_t len)
@@ -787,7 +739,7 @@ static int ext_key_usage(const unsigned char *p, size_t len, struct cert_rec *ou
 			sb_item(&b, x509_ku_names[bit]);
 	}
 	free(out->key_usage);
-	return (out->key_usage = sb_take(&b)) ? 0 : -1;
+	return (out->key_usage = sbuf_take(&b)) ? 0 : -1;
 }
 
 /* A SEQUENCE OF OBJECT IDENTIFIER (EKU) or of SEQUENCE { OID, ... } (policies). */
@@ -825,7 +777,7 @@ static int ext_oid_list(const unsigned char *p, size_t len, int wrapped, int nam
 		sb_item(&b, txt);
 	}
 	free(*dst);
-	return (*dst = sb_take(&b)) ? 0 : -1;
+	return (*dst = sbuf_take(&b)) ? 0 : -1;
 bad:
 	free(b.s);
 	return -1;
@@ -845,8 +797,8 @@ static int general_names(const unsigned char *p, const unsigned char *end, struc
 			continue;
 		if (gn.tag == 6 && b) {
 			if (b->n)
-				sb_add(b, ",", 1);
-			sb_add(b, gn.p, gn.len);
+				sbuf_add(b, ",", 1);
+			sbuf_add(b, gn.p, gn.len);
 		} else if (gn.tag == 1 && email && !*email) {
 			if (!(*email = strndup((const char *)gn.p, gn.len)))
 				return -1;
@@ -883,7 +835,7 @@ static int ext_crl_dp(const unsigned char *p, size_t len, struct cert_rec *out)
 			goto bad;
 	}
 	free(out->crl_dp);
-	return (out->crl_dp = sb_take(&b)) ? 0 : -1;
+	return (out->crl_dp = sbuf_take(&b)) ? 0 : -1;
 bad:
 	free(b.s);
 	return -1;
@@ -909,7 +861,7 @@ static int ext_aia(const unsigned char *p, size_t len, struct cert_rec *out)
 			goto bad;
 	}
 	free(out->ocsp);
-	return (out->ocsp = sb_take(&b)) ? 0 : -1;
+	return (out->ocsp = sbuf_take(&b)) ? 0 : -1;
 bad:
 	free(b.s);
 	return -1;

@@ -15,37 +15,7 @@
 #include <string.h>
 
 #include "mask.h"
-
-/* A growing text buffer. */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static int sbuf_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->s, cap);
-		if (!p)
-			return -1;
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-	return 0;
-}
-
-static int sbuf_str(struct sbuf *b, const char *s)
-{
-	return sbuf_add(b, s, strlen(s));
-}
+#include "sbuf.h"
 
 /* The evidence object as "k=v; k=v", personal fields masked unless reveal. */
 static int ev_slow(struct sbuf *b, const char *json, int reveal)
@@ -55,13 +25,12 @@ static int ev_slow(struct sbuf *b, const char *json, int reveal)
 	const char *k;
 	int rc = 0, first = 1;
 
-	b->len = 0;
-	if (sbuf_str(b, "") < 0)
+	if (sbuf_reset(b) < 0)
 		return -1;
 	if (!json_is_object(obj)) {
 		json_decref(obj);
 		/* Unreadable evidence may still hold personal data. */
-		return sbuf_str(b, reveal ? json : "（证据无法解析）");
+		return sbuf_adds(b, reveal ? json : "（证据无法解析）");
 	}
 	json_object_foreach(obj, k, v) {
 		char *text = NULL, *shown = NULL;
@@ -73,9 +42,9 @@ static int ev_slow(struct sbuf *b, const char *json, int reveal)
 		if (text && !reveal)
 			shown = mask_field(k, text);
 		if ((!json_is_null(v) && !text) || (text && !reveal && !shown) ||
-		    (!first && sbuf_str(b, "; ") < 0) || sbuf_str(b, k) < 0 ||
-		    sbuf_str(b, "=") < 0 ||
-		    sbuf_str(b, shown ? shown : text ? text : "") < 0)
+		    (!first && sbuf_adds(b, "; ") < 0) || sbuf_adds(b, k) < 0 ||
+		    sbuf_adds(b, "=") < 0 ||
+		    sbuf_adds(b, shown ? shown : text ? text : "") < 0)
 			rc = -1;
 		free(text);
 		free(shown);
@@ -302,8 +271,7 @@ static int ev_kind(struct evtext *s, const struct ev_tok *k)
 	for (i = 0; i < s->nkinds; i++)
 		if (s->kinds[i].n == k->n && !memcmp(s->kinds[i].key, k->s, k->n))
 			return s->kinds[i].kind;
-	s->key.len = 0;
-	if (sbuf_add(&s->key, k->s, k->n) < 0)
+	if (sbuf_reset(&s->key) < 0 || sbuf_add(&s->key, k->s, k->n) < 0)
 		return -1;
 	kind = mask_field_kind(s->key.s);
 	if (k->n < sizeof(m->key) && s->nkinds < EV_KINDS) {
@@ -322,15 +290,14 @@ static int ev_masked(struct evtext *s, const struct ev_tok *k,
 	char *shown;
 	int rc;
 
-	s->key.len = 0;
-	s->value.len = 0;
-	if (sbuf_add(&s->key, k->s, k->n) < 0 || sbuf_add(&s->value, "", 0) < 0 ||
+	if (sbuf_reset(&s->key) < 0 || sbuf_add(&s->key, k->s, k->n) < 0 ||
+	    sbuf_reset(&s->value) < 0 ||
 	    ev_unescape(&s->value, v) < 0)
 		return -1;
 	shown = mask_field(s->key.s, s->value.s);
 	if (!shown)
 		return -1;
-	rc = sbuf_str(&s->text, shown);
+	rc = sbuf_adds(&s->text, shown);
 	free(shown);
 	return rc;
 }
@@ -346,8 +313,7 @@ static int ev_fast(struct evtext *s, const char *json)
 
 	if (ev_pairs(json, keys, vals, &n))
 		return 1;
-	b->len = 0;
-	if (sbuf_add(b, "", 0) < 0)
+	if (sbuf_reset(b) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		if ((i && sbuf_add(b, "; ", 2) < 0) || sbuf_add(b, keys[i].s, keys[i].n) < 0 ||
@@ -385,8 +351,8 @@ void evtext_free(struct evtext *t)
 {
 	if (!t)
 		return;
-	free(t->text.s);
-	free(t->key.s);
-	free(t->value.s);
+	sbuf_free(&t->text);
+	sbuf_free(&t->key);
+	sbuf_free(&t->value);
 	free(t);
 }
