@@ -463,11 +463,10 @@ static int fill_list(struct engine *g, const char *table, const struct strlist *
 	return 0;
 }
 
-/* local_midnight('YYYY-MM-DD'): the UTC time the local day starts, so that
- * rules can bound an indexed UTC column by local days instead of converting
- * every row with local_date(). */
-/* local_date(utc) and local_midnight(date): the timeutil converter given as
- * the function's user data; NULL for what it refuses. */
+/* local_date(utc), and local_midnight('YYYY-MM-DD'): the UTC time the local
+ * day starts, so that rules can bound an indexed UTC column by local days
+ * instead of converting every row with local_date(). Each is the timeutil
+ * converter given as the function's user data; NULL for what it refuses. */
 struct time_conv {
 	int (*fn)(const char *in, char *out); /* out holds 20 bytes */
 };
