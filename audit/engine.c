@@ -197,7 +197,9 @@ static int materialise(struct engine *g, struct item_run *x, const char *sql)
 		if (matcache_use(&g->mc, i, &me))
 			return engine_item_fail(x, "unable to materialise '%s': %s", matcache_name(i),
 					 me.msg);
-		debugf("materialised '%s' in %.2f s", matcache_name(i), time_monotonic() - t0);
+		t0 = time_monotonic() - t0;
+		g->mat_seconds += t0;
+		debugf("materialised '%s' in %.2f s", matcache_name(i), t0);
 	}
 	return 0;
 }
@@ -404,13 +406,21 @@ static int run_item(struct engine *g, const struct checklist *cl, const struct r
 		x.result = "na";
 		snprintf(x.note, sizeof x.note, "not in effect within the checklist's scope");
 	} else {
-		double t0 = time_monotonic();
+		double t0 = time_monotonic(), m0 = g->mat_seconds;
 
 		rc = run_budgeted(g, &x, e);
 		if (rc < 0)
 			return -1;
-		debugf("checklist '%s' item '%s': %s in %.2f s", cl->id, it->id, x.result,
-		       time_monotonic() - t0);
+		/* the first item naming a view pays for making (or refreshing) it:
+		 * said apart when it shows at the printed precision, so that the
+		 * item's own time reads true */
+		m0 = g->mat_seconds - m0;
+		if (m0 >= 0.005)
+			debugf("checklist '%s' item '%s': %s in %.2f s (and %.2f s making"
+			       " views)", cl->id, it->id, x.result, time_monotonic() - t0 - m0, m0);
+		else
+			debugf("checklist '%s' item '%s': %s in %.2f s", cl->id, it->id, x.result,
+			       time_monotonic() - t0);
 	}
 	if (!strcmp(x.result, "error")) {
 		if (!g->sum->errors++)

@@ -32,6 +32,7 @@ struct engine {
 	long rev_h, crl_h, max_days;
 	char refused[300];              /* what the authorizer refused last */
 	struct matcache mc;             /* the views materialised for this run */
+	double mat_seconds;             /* spent materialising views so far */
 	int reads_run;                  /* the SQL last prepared reads a table the
 					 * run writes (finding, item_result, run) */
 	struct counted *counted;        /* owned: records-checked counts made */
