@@ -4,15 +4,12 @@
  * OpenSSL 3.0's d2i_X509 spends most of its ~90 µs per certificate setting
  * up a provider-backed public-key decoder that an audit never needs. This
  * reader walks the Certificate and TBSCertificate with der.h (DER_BER) and
- * decodes each piece itself: names (RFC 4514 text, escaped exactly as
- * X509_NAME_print_ex(XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) does, and
- * built here so that a BMPString with surrogate pairs, which OpenSSL 3.0
- * refuses to decode at all, still gives valid UTF-8), times,
- * the handful of extensions DESIGN §6 has columns for, and the public key's
- * algorithm and size. Every length is checked against its enclosing element,
- * so a malformed certificate is an error, never a read out of bounds.
- * OpenSSL's object table is consulted only for names this file has no table
- * entry for.
+ * decodes each piece itself: this file does the walk, the times, the
+ * serial, the public key's algorithm and size, the handful of extensions
+ * DESIGN §6 has columns for and the identity numbers; x509_str.c the names
+ * (RFC 4514 text) and string values. They share x509_int.h. Every length is
+ * checked against its enclosing element, so a malformed certificate is an
+ * error, never a read out of bounds.
  */
 #include "x509.h"
 
@@ -33,27 +30,7 @@
 #include "der.h"
 #include "idcodes.h"
 #include "sbuf.h"
-
-/* One attribute of a Name, in DER order. */
-struct name_ent {
-	struct der_tlv oid;
-	struct der_tlv val;
-	int set; /* index of its RelativeDistinguishedName */
-};
-
-struct name {
-	struct name_ent *v; /* owned */
-	size_t n;
-};
-
-/* An extension this file has no column for, kept for identity lookups. */
-struct other_ext {
-	struct der_tlv oid;
-	const unsigned char *val;
-	size_t len;
-};
-
-#define MAX_OTHER_EXT 32
+#include "x509_int.h"
 
 static const unsigned char OID_SM2_SM3[] = {0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x83, 0x75};
 static const unsigned char OID_SM2_CURVE[] = {0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x82, 0x2d};
@@ -63,477 +40,6 @@ static const unsigned char OID_EC_KEY[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0
 static const unsigned char OID_P256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
 static const unsigned char OID_P384[] = {0x2b, 0x81, 0x04, 0x00, 0x22};
 static const unsigned char OID_P521[] = {0x2b, 0x81, 0x04, 0x00, 0x23};
-static const unsigned char OID_BC[] = {0x55, 0x1d, 0x13};
-static const unsigned char OID_KU[] = {0x55, 0x1d, 0x0f};
-static const unsigned char OID_EKU[] = {0x55, 0x1d, 0x25};
-static const unsigned char OID_CP[] = {0x55, 0x1d, 0x20};
-static const unsigned char OID_CRLDP[] = {0x55, 0x1d, 0x1f};
-static const unsigned char OID_SAN[] = {0x55, 0x1d, 0x11};
-static const unsigned char OID_AIA[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01};
-static const unsigned char OID_OCSP[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01};
-static const unsigned char OID_EMAIL[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01};
-
-#define OID_IS(t, arr) ((t)->len == sizeof(arr) && memcmp((t)->p, (arr), sizeof(arr)) == 0)
-
-/* Short names of common attribute types under 2.5.4, as OpenSSL spells
- * them, so that names print without a trip through OpenSSL's table. */
-static const char *const x509_attr_2_5_4[] = {
-	[3] = "CN", [4] = "SN", [5] = "serialNumber", [6] = "C", [7] = "L",
-	[8] = "ST", [9] = "street", [10] = "O", [11] = "OU", [12] = "title",
-	[42] = "GN",
-};
-
-/* Short names of the id-kp purposes (1.3.6.1.5.5.7.3.x) as OpenSSL spells them. */
-static const unsigned char OID_KP[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03};
-static const char *const x509_kp_names[] = {
-	[1] = "serverAuth", [2] = "clientAuth", [3] = "codeSigning",
-	[4] = "emailProtection", [8] = "timeStamping", [9] = "OCSPSigning",
-};
-
-static const char *const x509_ku_names[] = {
-	"digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment",
-	"keyAgreement", "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly",
-};
-
-/* ---- small buffers -------------------------------------------------- */
-
-/* Adds s as the next item of a comma-separated list. */
-static void sb_item(struct sbuf *b, const char *s)
-{
-	if (b->n)
-		sbuf_add(b, ",", 1);
-	sbuf_adds(b, s);
-}
-
-static void sb_utf8(struct sbuf *b, uint32_t c)
-{
-	unsigned char u[4];
-	size_t n;
-
-	if (c < 0x80) {
-		u[0] = (unsigned char)c;
-		n = 1;
-	} else if (c < 0x800) {
-		u[0] = (unsigned char)(0xc0 | (c >> 6));
-		u[1] = (unsigned char)(0x80 | (c & 0x3f));
-		n = 2;
-	} else if (c < 0x10000) {
-		u[0] = (unsigned char)(0xe0 | (c >> 12));
-		u[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
-		u[2] = (unsigned char)(0x80 | (c & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (unsigned char)(0xf0 | (c >> 18));
-		u[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3f));
-		u[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
-		u[3] = (unsigned char)(0x80 | (c & 0x3f));
-		n = 4;
-	}
-	sbuf_add(b, u, n);
-}
-
-static void sb_hex(struct sbuf *b, const unsigned char *p, size_t n, int upper)
-{
-	const char *dig = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-	char two[2];
-
-	for (size_t i = 0; i < n; i++) {
-		two[0] = dig[p[i] >> 4];
-		two[1] = dig[p[i] & 15];
-		sbuf_add(b, two, 2);
-	}
-}
-
-/* ---- DER walking ---------------------------------------------------- */
-
-/* Every element is read by ASN1_get_object's rules (DER_BER), as this file
- * always has: high tag numbers and non-minimal lengths pass, indefinite
- * lengths do not. */
-static int tlv_next(const unsigned char **pp, const unsigned char *end, struct der_tlv *t)
-{
-	return der_next(pp, end, DER_BER, t);
-}
-
-/* As tlv_next, and the element must be a universal tag (or context tag when
- * cls is V_ASN1_CONTEXT_SPECIFIC) with the given number. */
-static int tlv_expect(const unsigned char **pp, const unsigned char *end, int cls, int tag,
-		      struct der_tlv *t)
-{
-	if (tlv_next(pp, end, t) < 0 || t->cls != cls || t->tag != tag)
-		return -1;
-	return 0;
-}
-
-static int tlv_seq(const unsigned char **pp, const unsigned char *end, struct der_tlv *t)
-{
-	return tlv_expect(pp, end, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, t) < 0 || !t->cons ? -1 : 0;
-}
-
-/* Dotted text of an OBJECT IDENTIFIER's contents; -1 when malformed or too long. */
-static int oid_text(const unsigned char *p, size_t len, char *out, size_t n)
-{
-	size_t o = 0;
-	uint64_t v = 0;
-	int first = 1, w;
-
-	if (!len || (p[len - 1] & 0x80) || n < 2)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (v >> 56)
-			return -1;
-		v = (v << 7) | (p[i] & 0x7f);
-		if (p[i] & 0x80)
-			continue;
-		if (first) {
-			unsigned a = v < 40 ? 0 : v < 80 ? 1 : 2;
-			w = snprintf(out + o, n - o, "%u.%llu", a,
-				     (unsigned long long)(v - 40 * a));
-			first = 0;
-		} else {
-			w = snprintf(out + o, n - o, ".%llu", (unsigned long long)v);
-		}
-		if (w < 0 || (size_t)w >= n - o)
-			return -1;
-		o += (size_t)w;
-		v = 0;
-	}
-	return 0;
-}
-
-/* DER contents of a dotted OID; length, or -1 when txt is not an OID. */
-static int oid_encode(const char *txt, unsigned char *out, size_t n)
-{
-	uint64_t arcs[40];
-	size_t na = 0, o = 0;
-	const char *s = txt;
-
-	while (*s && na < 40) {
-		char *end;
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		arcs[na++] = strtoull(s, &end, 10);
-		s = end;
-		if (*s == '.')
-			s++;
-		else if (*s)
-			return -1;
-	}
-	if (na < 2 || *s || arcs[0] > 2)
-		return -1;
-	arcs[1] += arcs[0] * 40;
-	for (size_t i = 1; i < na; i++) {
-		unsigned char tmp[10];
-		size_t k = 0;
-		uint64_t v = arcs[i];
-		do {
-			tmp[k++] = (unsigned char)(v & 0x7f);
-			v >>= 7;
-		} while (v);
-		if (o + k > n)
-			return -1;
-		while (k--)
-			out[o++] = (unsigned char)(tmp[k] | (k ? 0x80 : 0));
-	}
-	return (int)o;
-}
-
-/* OpenSSL's short or long name for an OID element, or its dotted text. */
-static void oid_name(const struct der_tlv *oid, int longname, char *out, size_t n)
-{
-	const unsigned char *q = oid->start;
-	ASN1_OBJECT *obj = d2i_ASN1_OBJECT(NULL, &q, (long)der_size(oid));
-	int nid = obj ? OBJ_obj2nid(obj) : NID_undef;
-
-	ASN1_OBJECT_free(obj);
-	ERR_clear_error();
-	if (nid != NID_undef) {
-		snprintf(out, n, "%s", longname ? OBJ_nid2ln(nid) : OBJ_nid2sn(nid));
-		return;
-	}
-	if (oid_text(oid->p, oid->len, out, n) < 0)
-		snprintf(out, n, "?");
-}
-
-/* The name an attribute type prints under in a DN. */
-static void attr_name(const struct der_tlv *oid, char *out, size_t n)
-{
-	if (oid->len == 3 && oid->p[0] == 0x55 && oid->p[1] == 0x04 &&
-	    oid->p[2] < sizeof x509_attr_2_5_4 / sizeof *x509_attr_2_5_4 &&
-	    x509_attr_2_5_4[oid->p[2]]) {
-		snprintf(out, n, "%s", x509_attr_2_5_4[oid->p[2]]);
-		return;
-	}
-	if (OID_IS(oid, OID_EMAIL)) {
-		snprintf(out, n, "emailAddress");
-		return;
-	}
-	oid_name(oid, 0, out, n);
-}
-
-/* ---- strings -------------------------------------------------------- */
-
-/* Bytes per character of a universal string tag; 0 = UTF-8, -1 = not text. */
-static int str_width(const struct der_tlv *v)
-{
-	if (v->cls != V_ASN1_UNIVERSAL || v->cons)
-		return -1;
-	switch (v->tag) {
-	case V_ASN1_UTF8STRING:
-		return 0;
-	case V_ASN1_NUMERICSTRING: case V_ASN1_PRINTABLESTRING: case V_ASN1_T61STRING:
-	case V_ASN1_IA5STRING: case V_ASN1_UTCTIME: case V_ASN1_GENERALIZEDTIME:
-	case V_ASN1_VISIBLESTRING:
-		return 1;
-	case V_ASN1_UNIVERSALSTRING:
-		return v->len % 4 ? -1 : 4;
-	case V_ASN1_BMPSTRING:
-		return v->len % 2 ? -1 : 2;
-	default:
-		return -1;
-	}
-}
-
-/* Decodes one strict UTF-8 character; returns its length, or 0 if the byte
- * at p does not start a valid one. */
-static size_t utf8_dec(const unsigned char *p, size_t n, uint32_t *c)
-{
-	size_t k;
-	uint32_t v, min;
-
-	if (p[0] < 0x80) {
-		*c = p[0];
-		return 1;
-	}
-	if ((p[0] & 0xe0) == 0xc0)
-		k = 2, v = p[0] & 0x1f, min = 0x80;
-	else if ((p[0] & 0xf0) == 0xe0)
-		k = 3, v = p[0] & 0x0f, min = 0x800;
-	else if ((p[0] & 0xf8) == 0xf0)
-		k = 4, v = p[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (k > n)
-		return 0;
-	for (size_t i = 1; i < k; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (p[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*c = v;
-	return k;
-}
-
-/* Appends one character of a DN value with RFC 4514 escaping, the way
- * X509_NAME_print_ex(XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) does. */
-static void dn_char(struct sbuf *b, uint32_t c, int first, int last)
-{
-	char tmp[4];
-
-	if (c >= 0x80) {
-		sb_utf8(b, c);
-	} else if (strchr("\"+,;<>\\", (int)c) && c) {
-		tmp[0] = '\\';
-		tmp[1] = (char)c;
-		sbuf_add(b, tmp, 2);
-	} else if ((first && (c == '#' || c == ' ')) || (last && c == ' ')) {
-		tmp[0] = '\\';
-		tmp[1] = (char)c;
-		sbuf_add(b, tmp, 2);
-	} else if (c < 0x20 || c == 0x7f) {
-		snprintf(tmp, sizeof tmp, "\\%02X", (unsigned)c);
-		sbuf_add(b, tmp, 3);
-	} else {
-		tmp[0] = (char)c;
-		sbuf_add(b, tmp, 1);
-	}
-}
-
-/* Appends a string value as UTF-8, escaped for a DN when dn is set. Values
- * that are not text (or cannot be) are appended as '#' and the DER in hex,
- * as RFC 4514 says. */
-static void str_append(struct sbuf *b, const struct der_tlv *v, int dn)
-{
-	int w = str_width(v);
-	size_t i = 0;
-
-	if (w < 0) {
-		sbuf_add(b, "#", 1);
-		sb_hex(b, v->start, der_size(v), 1);
-		return;
-	}
-	while (i < v->len) {
-		const unsigned char *p = v->p + i;
-		uint32_t c = 0xfffd;
-		size_t k = 1;
-		int first = i == 0, bad = 0;
-
-		if (w == 0) {
-			k = utf8_dec(p, v->len - i, &c);
-			bad = k == 0;
-			if (bad)
-				k = 1;
-		} else if (w == 1) {
-			c = p[0];
-		} else if (w == 2) {
-			k = 2;
-			c = (uint32_t)p[0] << 8 | p[1];
-			if (c >= 0xd800 && c <= 0xdbff && i + 4 <= v->len) {
-				uint32_t lo = (uint32_t)p[2] << 8 | p[3];
-				if (lo >= 0xdc00 && lo <= 0xdfff) {
-					c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-					k = 4;
-				}
-			}
-			if (c >= 0xd800 && c <= 0xdfff)
-				c = 0xfffd;
-		} else {
-			k = 4;
-			c = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-			if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-				c = 0xfffd;
-		}
-		i += k;
-		if (bad && dn) {
-			char tmp[4];
-			snprintf(tmp, sizeof tmp, "\\%02X", p[0]);
-			sbuf_add(b, tmp, 3);
-		} else if (dn) {
-			dn_char(b, bad ? 0xfffd : c, first, i == v->len);
-		} else {
-			sb_utf8(b, c);
-		}
-	}
-}
-
-static char *str_dup(const struct der_tlv *v)
-{
-	struct sbuf b = {0};
-
-	str_append(&b, v, 0);
-	return sbuf_take(&b);
-}
-
-/* ---- names ---------------------------------------------------------- */
-
-static void name_free(struct name *nm)
-{
-	free(nm->v);
-	nm->v = NULL;
-	nm->n = 0;
-}
-
-/* Splits a Name (SEQUENCE OF SET OF AttributeTypeAndValue) into entries. */
-static int name_parse(const struct der_tlv *seq, struct name *nm)
-{
-	const unsigned char *p = seq->p, *end = seq->p + seq->len;
-	size_t cap = 0;
-	int set = 0;
-
-	nm->v = NULL;
-	nm->n = 0;
-	while (p < end) {
-		struct der_tlv rdn;
-		const unsigned char *q;
-		if (tlv_expect(&p, end, V_ASN1_UNIVERSAL, V_ASN1_SET, &rdn) < 0 || !rdn.cons)
-			return -1;
-		q = rdn.p;
-		while (q < rdn.p + rdn.len) {
-			struct der_tlv atv;
-			struct name_ent ent = {.set = set};
-			const unsigned char *r;
-			if (tlv_seq(&q, rdn.p + rdn.len, &atv) < 0)
-				return -1;
-			r = atv.p;
-			if (tlv_expect(&r, atv.p + atv.len, V_ASN1_UNIVERSAL, V_ASN1_OBJECT,
-				       &ent.oid) < 0 || tlv_next(&r, atv.p + atv.len, &ent.val) < 0 ||
-			    r != atv.p + atv.len)
-				return -1;
-			if (nm->n == cap) {
-				struct name_ent *v;
-				cap = cap ? cap * 2 : 16;
-				v = realloc(nm->v, cap * sizeof *v);
-				if (!v)
-					return -1;
-				nm->v = v;
-			}
-			nm->v[nm->n++] = ent;
-		}
-		set++;
-	}
-	return 0;
-}
-
-/* RFC 4514 text: the last RDN first, '+' inside an RDN. */
-static char *name_text(const struct name *nm)
-{
-	struct sbuf b = {0};
-	char key[128];
-
-	for (size_t k = nm->n; k-- > 0;) {
-		const struct name_ent *ent = &nm->v[k];
-		if (k + 1 < nm->n)
-			sbuf_add(&b, nm->v[k + 1].set == ent->set ? "+" : ",", 1);
-		attr_name(&ent->oid, key, sizeof key);
-		sbuf_adds(&b, key);
-		sbuf_add(&b, "=", 1);
-		if (isdigit((unsigned char)key[0])) {
-			/* unknown types are dumped, as XN_FLAG_DUMP_UNKNOWN_FIELDS does */
-			sbuf_add(&b, "#", 1);
-			sb_hex(&b, ent->val.start, der_size(&ent->val), 1);
-		} else {
-			str_append(&b, &ent->val, 1);
-		}
-	}
-	return sbuf_take(&b);
-}
-
-char *x509_name_der_text(const unsigned char *der, size_t len)
-{
-	const unsigned char *p = der;
-	struct der_tlv seq;
-	struct name nm;
-	char *text = NULL;
-
-	if (tlv_seq(&p, der + len, &seq) < 0 || p != der + len)
-		return NULL;
-	if (name_parse(&seq, &nm) == 0)
-		text = name_text(&nm);
-	name_free(&nm);
-	return text;
-}
-
-/* The first value of the attribute with the given 2.5.4.x (or email) type. */
-static const struct der_tlv *name_find(const struct name *nm, const unsigned char *oid, size_t len)
-{
-	for (size_t i = 0; i < nm->n; i++)
-		if (nm->v[i].oid.len == len && memcmp(nm->v[i].oid.p, oid, len) == 0)
-			return &nm->v[i].val;
-	return NULL;
-}
-
-static int subject_fields(const struct name *nm, struct cert_rec *out)
-{
-	static const struct { unsigned char x; size_t off; } map[] = {
-		{3, offsetof(struct cert_rec, cn)}, {10, offsetof(struct cert_rec, o)},
-		{11, offsetof(struct cert_rec, ou)}, {6, offsetof(struct cert_rec, c)},
-		{8, offsetof(struct cert_rec, st)}, {7, offsetof(struct cert_rec, l)},
-	};
-	const struct der_tlv *v;
-
-	for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
-		unsigned char oid[3] = {0x55, 0x04, map[i].x};
-		if ((v = name_find(nm, oid, 3)) != NULL) {
-			char **dst = (char **)((char *)out + map[i].off);
-			if (!(*dst = str_dup(v)))
-				return -1;
-		}
-	}
-	if ((v = name_find(nm, OID_EMAIL, sizeof OID_EMAIL)) != NULL && !(out->email = str_dup(v)))
-		return -1;
-	return 0;
-}
 
 /* ---- times, serial, key --------------------------------------------- */
 
@@ -650,11 +156,11 @@ static int ec_curve_bits(const struct der_tlv *curve, size_t pointlen)
 	ASN1_OBJECT *obj;
 	int nid, bits = 0;
 
-	if (OID_IS(curve, OID_P256))
+	if (X509_OID_IS(curve, OID_P256))
 		return 256;
-	if (OID_IS(curve, OID_P384))
+	if (X509_OID_IS(curve, OID_P384))
 		return 384;
-	if (OID_IS(curve, OID_P521))
+	if (X509_OID_IS(curve, OID_P521))
 		return 521;
 	q = curve->start;
 	obj = d2i_ASN1_OBJECT(NULL, &q, (long)der_size(curve));
@@ -679,27 +185,29 @@ static int spki_parse(const struct der_tlv *spki, struct cert_rec *out)
 	struct der_tlv alg, oid, params = {0}, bits;
 	char txt[128];
 
-	if (tlv_seq(&p, end, &alg) < 0 ||
-	    tlv_expect(&p, end, V_ASN1_UNIVERSAL, V_ASN1_BIT_STRING, &bits) < 0 || bits.len < 1)
+	if (x509_tlv_seq(&p, end, &alg) < 0 ||
+	    x509_tlv_expect(&p, end, V_ASN1_UNIVERSAL, V_ASN1_BIT_STRING, &bits) < 0 ||
+	    bits.len < 1)
 		return -1;
 	q = alg.p;
-	if (tlv_expect(&q, alg.p + alg.len, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, &oid) < 0)
+	if (x509_tlv_expect(&q, alg.p + alg.len, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, &oid) < 0)
 		return -1;
-	if (q < alg.p + alg.len && tlv_next(&q, alg.p + alg.len, &params) < 0)
+	if (q < alg.p + alg.len && x509_tlv_next(&q, alg.p + alg.len, &params) < 0)
 		return -1;
-	if (OID_IS(&oid, OID_RSA)) {
+	if (X509_OID_IS(&oid, OID_RSA)) {
 		struct der_tlv rsa, mod;
 		q = bits.p + 1;
-		if (tlv_seq(&q, bits.p + bits.len, &rsa) < 0)
+		if (x509_tlv_seq(&q, bits.p + bits.len, &rsa) < 0)
 			return -1;
 		q = rsa.p;
-		if (tlv_expect(&q, rsa.p + rsa.len, V_ASN1_UNIVERSAL, V_ASN1_INTEGER, &mod) < 0)
+		if (x509_tlv_expect(&q, rsa.p + rsa.len, V_ASN1_UNIVERSAL, V_ASN1_INTEGER,
+				    &mod) < 0)
 			return -1;
 		out->key_alg = strdup("RSA");
 		out->key_bits = int_bits(mod.p, mod.len);
-	} else if (OID_IS(&oid, OID_EC_KEY) || OID_IS(&oid, OID_SM2_CURVE)) {
-		int sm2 = OID_IS(&oid, OID_SM2_CURVE) ||
-			  (params.tag == V_ASN1_OBJECT && OID_IS(&params, OID_SM2_CURVE));
+	} else if (X509_OID_IS(&oid, OID_EC_KEY) || X509_OID_IS(&oid, OID_SM2_CURVE)) {
+		int sm2 = X509_OID_IS(&oid, OID_SM2_CURVE) ||
+			  (params.tag == V_ASN1_OBJECT && X509_OID_IS(&params, OID_SM2_CURVE));
 		out->key_alg = strdup(sm2 ? "SM2" : "EC");
 		if (sm2)
 			out->key_bits = 256;
@@ -708,30 +216,51 @@ static int spki_parse(const struct der_tlv *spki, struct cert_rec *out)
 		else
 			out->key_bits = bits.len > 2 ? (int)((bits.len - 2) / 2 * 8) : 0;
 	} else {
-		if (oid_text(oid.p, oid.len, txt, sizeof txt) < 0)
+		if (x509_oid_text(oid.p, oid.len, txt, sizeof txt) < 0)
 			return -1;
 		out->key_alg = strdup(txt);
 	}
 	return out->key_alg ? 0 : -1;
 }
 
-/* ---- extensions ----------------------------------------------------- */
+static const unsigned char OID_BC[] = {0x55, 0x1d, 0x13};
+static const unsigned char OID_KU[] = {0x55, 0x1d, 0x0f};
+static const unsigned char OID_EKU[] = {0x55, 0x1d, 0x25};
+static const unsigned char OID_CP[] = {0x55, 0x1d, 0x20};
+static const unsigned char OID_CRLDP[] = {0x55, 0x1d, 0x1f};
+static const unsigned char OID_SAN[] = {0x55, 0x1d, 0x11};
+static const unsigned char OID_AIA[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01};
+static const unsigned char OID_OCSP[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01};
 
-/* What the extension walk collects besides the record's columns. */
-struct ext_state {
-	struct other_ext other[MAX_OTHER_EXT];
-	size_t n_other;
-	char *san_email; /* owned: first rfc822Name */
+/* Short names of the id-kp purposes (1.3.6.1.5.5.7.3.x) as OpenSSL spells them. */
+static const unsigned char OID_KP[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03};
+static const char *const x509_kp_names[] = {
+	[1] = "serverAuth", [2] = "clientAuth", [3] = "codeSigning",
+	[4] = "emailProtection", [8] = "timeStamping", [9] = "OCSPSigning",
 };
 
+static const char *const x509_ku_names[] = {
+	"digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment",
+	"keyAgreement", "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly",
+};
+
+/* ---- extensions ----------------------------------------------------- */
+
+/* Adds s as the next item of a comma-separated list. */
+static void sb_item(struct sbuf *b, const char *s)
+{
+	if (b->n)
+		sbuf_add(b, ",", 1);
+	sbuf_adds(b, s);
+}
 static int ext_key_usage(const unsigned char *p, size_t len, struct cert_rec *out)
 {
 	const unsigned char *q = p;
 	struct der_tlv bs;
 	struct sbuf b = {0};
 
-	if (tlv_expect(&q, p + len, V_ASN1_UNIVERSAL, V_ASN1_BIT_STRING, &bs) < 0 || bs.len < 1 ||
-	    bs.p[0] > 7)
+	if (x509_tlv_expect(&q, p + len, V_ASN1_UNIVERSAL, V_ASN1_BIT_STRING, &bs) < 0 ||
+	    bs.len < 1 || bs.p[0] > 7)
 		return -1;
 	for (size_t bit = 0; bit < 9; bit++) {
 		size_t byte = 1 + bit / 8;
@@ -750,18 +279,19 @@ static int ext_oid_list(const unsigned char *p, size_t len, int wrapped, int nam
 	struct sbuf b = {0};
 	char txt[256];
 
-	if (tlv_seq(&q, p + len, &seq) < 0)
+	if (x509_tlv_seq(&q, p + len, &seq) < 0)
 		return -1;
 	q = seq.p;
 	while (q < seq.p + seq.len) {
 		const unsigned char *r;
-		if (tlv_next(&q, seq.p + seq.len, &el) < 0)
+		if (x509_tlv_next(&q, seq.p + seq.len, &el) < 0)
 			goto bad;
 		oid = el;
 		if (wrapped) {
 			r = el.p;
 			if (el.tag != V_ASN1_SEQUENCE ||
-			    tlv_expect(&r, el.p + el.len, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, &oid) < 0)
+			    x509_tlv_expect(&r, el.p + el.len, V_ASN1_UNIVERSAL, V_ASN1_OBJECT,
+					    &oid) < 0)
 				goto bad;
 		} else if (el.tag != V_ASN1_OBJECT || el.cls != V_ASN1_UNIVERSAL) {
 			goto bad;
@@ -771,8 +301,8 @@ static int ext_oid_list(const unsigned char *p, size_t len, int wrapped, int nam
 		    x509_kp_names[oid.p[7]])
 			snprintf(txt, sizeof txt, "%s", x509_kp_names[oid.p[7]]);
 		else if (names)
-			oid_name(&oid, 0, txt, sizeof txt);
-		else if (oid_text(oid.p, oid.len, txt, sizeof txt) < 0)
+			x509_oid_name(&oid, 0, txt, sizeof txt);
+		else if (x509_oid_text(oid.p, oid.len, txt, sizeof txt) < 0)
 			goto bad;
 		sb_item(&b, txt);
 	}
@@ -791,7 +321,7 @@ static int general_names(const unsigned char *p, const unsigned char *end, struc
 	struct der_tlv gn;
 
 	while (p < end) {
-		if (tlv_next(&p, end, &gn) < 0)
+		if (x509_tlv_next(&p, end, &gn) < 0)
 			return -1;
 		if (gn.cls != V_ASN1_CONTEXT_SPECIFIC || gn.cons)
 			continue;
@@ -813,22 +343,22 @@ static int ext_crl_dp(const unsigned char *p, size_t len, struct cert_rec *out)
 	struct der_tlv seq, dp, dpn, full;
 	struct sbuf b = {0};
 
-	if (tlv_seq(&q, p + len, &seq) < 0)
+	if (x509_tlv_seq(&q, p + len, &seq) < 0)
 		return -1;
 	q = seq.p;
 	while (q < seq.p + seq.len) {
 		const unsigned char *r, *s;
-		if (tlv_seq(&q, seq.p + seq.len, &dp) < 0)
+		if (x509_tlv_seq(&q, seq.p + seq.len, &dp) < 0)
 			goto bad;
 		r = dp.p;
 		if (r >= dp.p + dp.len)
 			continue;
-		if (tlv_next(&r, dp.p + dp.len, &dpn) < 0)
+		if (x509_tlv_next(&r, dp.p + dp.len, &dpn) < 0)
 			goto bad;
 		if (dpn.cls != V_ASN1_CONTEXT_SPECIFIC || dpn.tag != 0 || !dpn.cons)
 			continue;
 		s = dpn.p;
-		if (tlv_next(&s, dpn.p + dpn.len, &full) < 0)
+		if (x509_tlv_next(&s, dpn.p + dpn.len, &full) < 0)
 			goto bad;
 		if (full.cls == V_ASN1_CONTEXT_SPECIFIC && full.tag == 0 && full.cons &&
 		    general_names(full.p, full.p + full.len, &b, NULL) < 0)
@@ -847,17 +377,18 @@ static int ext_aia(const unsigned char *p, size_t len, struct cert_rec *out)
 	struct der_tlv seq, ad, method;
 	struct sbuf b = {0};
 
-	if (tlv_seq(&q, p + len, &seq) < 0)
+	if (x509_tlv_seq(&q, p + len, &seq) < 0)
 		return -1;
 	q = seq.p;
 	while (q < seq.p + seq.len) {
 		const unsigned char *r;
-		if (tlv_seq(&q, seq.p + seq.len, &ad) < 0)
+		if (x509_tlv_seq(&q, seq.p + seq.len, &ad) < 0)
 			goto bad;
 		r = ad.p;
-		if (tlv_expect(&r, ad.p + ad.len, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, &method) < 0)
+		if (x509_tlv_expect(&r, ad.p + ad.len, V_ASN1_UNIVERSAL, V_ASN1_OBJECT,
+				    &method) < 0)
 			goto bad;
-		if (OID_IS(&method, OID_OCSP) && general_names(r, ad.p + ad.len, &b, NULL) < 0)
+		if (X509_OID_IS(&method, OID_OCSP) && general_names(r, ad.p + ad.len, &b, NULL) < 0)
 			goto bad;
 	}
 	free(out->ocsp);
@@ -872,12 +403,12 @@ static int ext_basic_constraints(const unsigned char *p, size_t len, struct cert
 	const unsigned char *q = p;
 	struct der_tlv seq, ca;
 
-	if (tlv_seq(&q, p + len, &seq) < 0)
+	if (x509_tlv_seq(&q, p + len, &seq) < 0)
 		return -1;
 	q = seq.p;
 	out->is_ca = 0;
 	if (q < seq.p + seq.len) {
-		if (tlv_next(&q, seq.p + seq.len, &ca) < 0)
+		if (x509_tlv_next(&q, seq.p + seq.len, &ca) < 0)
 			return -1;
 		if (ca.cls == V_ASN1_UNIVERSAL && ca.tag == V_ASN1_BOOLEAN)
 			out->is_ca = ca.len == 1 && ca.p[0] != 0;
@@ -886,62 +417,63 @@ static int ext_basic_constraints(const unsigned char *p, size_t len, struct cert
 }
 
 /* One Extension; on failure *oid is the extension's type, for the message. */
-static int ext_one(const struct der_tlv *ext, struct cert_rec *out, struct ext_state *xs,
+static int ext_one(const struct der_tlv *ext, struct cert_rec *out, struct x509_ext_state *xs,
 		   struct der_tlv *oidp)
 {
 	const unsigned char *p = ext->p, *end = ext->p + ext->len;
 	struct der_tlv oid, val;
 	int rc = 0;
 
-	if (tlv_expect(&p, end, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, &oid) < 0 ||
-	    tlv_next(&p, end, &val) < 0)
+	if (x509_tlv_expect(&p, end, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, &oid) < 0 ||
+	    x509_tlv_next(&p, end, &val) < 0)
 		return -1;
-	if (val.cls == V_ASN1_UNIVERSAL && val.tag == V_ASN1_BOOLEAN && tlv_next(&p, end, &val) < 0)
+	if (val.cls == V_ASN1_UNIVERSAL && val.tag == V_ASN1_BOOLEAN &&
+	    x509_tlv_next(&p, end, &val) < 0)
 		return -1;
 	*oidp = oid;
 	if (val.cls != V_ASN1_UNIVERSAL || val.tag != V_ASN1_OCTET_STRING || val.cons)
 		return -1;
-	if (OID_IS(&oid, OID_BC))
+	if (X509_OID_IS(&oid, OID_BC))
 		rc = ext_basic_constraints(val.p, val.len, out);
-	else if (OID_IS(&oid, OID_KU))
+	else if (X509_OID_IS(&oid, OID_KU))
 		rc = ext_key_usage(val.p, val.len, out);
-	else if (OID_IS(&oid, OID_EKU))
+	else if (X509_OID_IS(&oid, OID_EKU))
 		rc = ext_oid_list(val.p, val.len, 0, 1, &out->ext_key_usage);
-	else if (OID_IS(&oid, OID_CP))
+	else if (X509_OID_IS(&oid, OID_CP))
 		rc = ext_oid_list(val.p, val.len, 1, 0, &out->policies);
-	else if (OID_IS(&oid, OID_CRLDP))
+	else if (X509_OID_IS(&oid, OID_CRLDP))
 		rc = ext_crl_dp(val.p, val.len, out);
-	else if (OID_IS(&oid, OID_AIA))
+	else if (X509_OID_IS(&oid, OID_AIA))
 		rc = ext_aia(val.p, val.len, out);
-	else if (OID_IS(&oid, OID_SAN)) {
+	else if (X509_OID_IS(&oid, OID_SAN)) {
 		struct der_tlv seq;
 		const unsigned char *q = val.p;
-		rc = tlv_seq(&q, val.p + val.len, &seq) < 0 ? -1
+		rc = x509_tlv_seq(&q, val.p + val.len, &seq) < 0 ? -1
 			: general_names(seq.p, seq.p + seq.len, NULL, &xs->san_email);
-	} else if (xs->n_other < MAX_OTHER_EXT) {
-		xs->other[xs->n_other++] = (struct other_ext){oid, val.p, val.len};
+	} else if (xs->n_other < X509_MAX_OTHER_EXT) {
+		xs->other[xs->n_other++] = (struct x509_other_ext){oid, val.p, val.len};
 	}
 	return rc;
 }
 
 /* Walks [3] EXPLICIT Extensions. */
-static int extensions_parse(const struct der_tlv *tagged, struct cert_rec *out,
-			    struct ext_state *xs, struct err *e)
+static int x509_extensions_parse(const struct der_tlv *tagged, struct cert_rec *out,
+				 struct x509_ext_state *xs, struct err *e)
 {
 	const unsigned char *p = tagged->p, *end = tagged->p + tagged->len;
 	struct der_tlv seq, ext, oid;
 	char what[128];
 
-	if (tlv_seq(&p, end, &seq) < 0 || p != end)
+	if (x509_tlv_seq(&p, end, &seq) < 0 || p != end)
 		return err_set(e, CA_EINPUT, "", 0, 0, "malformed extensions");
 	p = seq.p;
 	while (p < seq.p + seq.len) {
-		if (tlv_seq(&p, seq.p + seq.len, &ext) < 0)
+		if (x509_tlv_seq(&p, seq.p + seq.len, &ext) < 0)
 			return err_set(e, CA_EINPUT, "", 0, 0, "malformed extension");
 		oid.len = 0;
 		if (ext_one(&ext, out, xs, &oid) < 0) {
 			if (oid.len)
-				oid_name(&oid, 0, what, sizeof what);
+				x509_oid_name(&oid, 0, what, sizeof what);
 			return err_set(e, CA_EINPUT, "", 0, 0, "malformed %s extension",
 				       oid.len ? what : "an");
 		}
@@ -991,6 +523,43 @@ static const char *id_infer(const char *s)
 	return "other";
 }
 
+/* DER contents of a dotted OID; length, or -1 when txt is not an OID. */
+static int oid_encode(const char *txt, unsigned char *out, size_t n)
+{
+	uint64_t arcs[40];
+	size_t na = 0, o = 0;
+	const char *s = txt;
+
+	while (*s && na < 40) {
+		char *end;
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		arcs[na++] = strtoull(s, &end, 10);
+		s = end;
+		if (*s == '.')
+			s++;
+		else if (*s)
+			return -1;
+	}
+	if (na < 2 || *s || arcs[0] > 2)
+		return -1;
+	arcs[1] += arcs[0] * 40;
+	for (size_t i = 1; i < na; i++) {
+		unsigned char tmp[10];
+		size_t k = 0;
+		uint64_t v = arcs[i];
+		do {
+			tmp[k++] = (unsigned char)(v & 0x7f);
+			v >>= 7;
+		} while (v);
+		if (o + k > n)
+			return -1;
+		while (k--)
+			out[o++] = (unsigned char)(tmp[k] | (k ? 0x80 : 0));
+	}
+	return (int)o;
+}
+
 /* The text of a GM/T 0015 identity extension: a string, a [n] tag around
  * one (explicit or implicit) or a SEQUENCE holding one. *hint is set to
  * "passport" for IdentityCode's passportNumber [2]. */
@@ -999,10 +568,10 @@ static char *id_ext_value(const unsigned char *p, size_t len, const char **hint,
 	const unsigned char *q = p;
 	struct der_tlv t;
 
-	if (depth > 3 || tlv_next(&q, p + len, &t) < 0)
+	if (depth > 3 || x509_tlv_next(&q, p + len, &t) < 0)
 		return NULL;
-	if (t.cls == V_ASN1_UNIVERSAL && str_width(&t) >= 0)
-		return str_dup(&t);
+	if (t.cls == V_ASN1_UNIVERSAL && x509_str_width(&t) >= 0)
+		return x509_str_dup(&t);
 	if (t.cls == V_ASN1_CONTEXT_SPECIFIC && t.tag == 2)
 		*hint = "passport";
 	if (t.cls == V_ASN1_CONTEXT_SPECIFIC && !t.cons)
@@ -1012,8 +581,9 @@ static char *id_ext_value(const unsigned char *p, size_t len, const char **hint,
 	return NULL;
 }
 
-static int identity_find(const struct identity_loc *ids, size_t n_ids, const struct name *subj,
-			 const struct ext_state *xs, struct cert_rec *out)
+static int x509_identity_find(const struct identity_loc *ids, size_t n_ids,
+			      const struct x509_name *subj, const struct x509_ext_state *xs,
+			      struct cert_rec *out)
 {
 	for (size_t i = 0; i < n_ids && !out->id_number; i++) {
 		const char *hint = NULL;
@@ -1024,17 +594,18 @@ static int identity_find(const struct identity_loc *ids, size_t n_ids, const str
 			for (size_t k = 0; dl > 0 && k < xs->n_other && !v; k++)
 				if (xs->other[k].oid.len == (size_t)dl &&
 				    memcmp(xs->other[k].oid.p, der, (size_t)dl) == 0)
-					v = id_ext_value(xs->other[k].val, xs->other[k].len, &hint, 0);
+					v = id_ext_value(xs->other[k].val, xs->other[k].len,
+							 &hint, 0);
 		} else if (ids[i].attribute) {
 			char key[128], dotted[128];
 			for (size_t k = 0; k < subj->n && !v; k++) {
-				attr_name(&subj->v[k].oid, key, sizeof key);
-				if (oid_text(subj->v[k].oid.p, subj->v[k].oid.len, dotted,
+				x509_attr_name(&subj->v[k].oid, key, sizeof key);
+				if (x509_oid_text(subj->v[k].oid.p, subj->v[k].oid.len, dotted,
 					     sizeof dotted) < 0)
 					dotted[0] = '\0';
 				if (!strcasecmp(key, ids[i].attribute) ||
 				    !strcmp(dotted, ids[i].attribute))
-					v = str_dup(&subj->v[k].val);
+					v = x509_str_dup(&subj->v[k].val);
 			}
 		}
 		if (!v)
@@ -1052,6 +623,7 @@ static int identity_find(const struct identity_loc *ids, size_t n_ids, const str
 	return 0;
 }
 
+
 /* ---- the certificate ------------------------------------------------ */
 
 static int sig_alg(const struct der_tlv *alg, struct cert_rec *out)
@@ -1060,14 +632,14 @@ static int sig_alg(const struct der_tlv *alg, struct cert_rec *out)
 	struct der_tlv oid;
 	char txt[128];
 
-	if (tlv_expect(&q, alg->p + alg->len, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, &oid) < 0)
+	if (x509_tlv_expect(&q, alg->p + alg->len, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, &oid) < 0)
 		return -1;
-	if (OID_IS(&oid, OID_SM2_SM3))
+	if (X509_OID_IS(&oid, OID_SM2_SM3))
 		snprintf(txt, sizeof txt, "SM2-with-SM3");
-	else if (OID_IS(&oid, OID_SHA256_RSA))
+	else if (X509_OID_IS(&oid, OID_SHA256_RSA))
 		snprintf(txt, sizeof txt, "sha256WithRSAEncryption");
 	else
-		oid_name(&oid, 1, txt, sizeof txt);
+		x509_oid_name(&oid, 1, txt, sizeof txt);
 	return (out->sig_alg = strdup(txt)) ? 0 : -1;
 }
 
@@ -1081,62 +653,62 @@ static int tbs_parse(const struct der_tlv *tbs, const struct identity_loc *ids, 
 {
 	const unsigned char *p = tbs->p, *end = tbs->p + tbs->len, *q;
 	struct der_tlv t, serial, alg, issuer, validity, nb, na, subject, spki;
-	struct name subj = {0}, iss = {0};
-	struct ext_state xs = {0};
+	struct x509_name subj = {0}, iss = {0};
+	struct x509_ext_state xs = {0};
 	char tbuf[20];
 
-	if (tlv_next(&p, end, &t) < 0)
+	if (x509_tlv_next(&p, end, &t) < 0)
 		BAD("truncated certificate");
 	if (t.cls == V_ASN1_CONTEXT_SPECIFIC && t.tag == 0 && t.cons) {
-		if (tlv_next(&p, end, &t) < 0)
+		if (x509_tlv_next(&p, end, &t) < 0)
 			BAD("truncated certificate after its version");
 	}
 	serial = t;
 	if (serial.cls != V_ASN1_UNIVERSAL || serial.tag != V_ASN1_INTEGER || serial.cons ||
 	    !serial.len)
 		BAD("malformed serial number");
-	if (tlv_seq(&p, end, &alg) < 0)
+	if (x509_tlv_seq(&p, end, &alg) < 0)
 		BAD("malformed signature algorithm in the certificate body");
-	if (tlv_seq(&p, end, &issuer) < 0 || name_parse(&issuer, &iss) < 0)
+	if (x509_tlv_seq(&p, end, &issuer) < 0 || x509_name_parse(&issuer, &iss) < 0)
 		BAD("malformed issuer name");
-	if (tlv_seq(&p, end, &validity) < 0)
+	if (x509_tlv_seq(&p, end, &validity) < 0)
 		BAD("malformed validity");
 	q = validity.p;
-	if (tlv_next(&q, validity.p + validity.len, &nb) < 0 || time_parse(&nb, tbuf) < 0)
+	if (x509_tlv_next(&q, validity.p + validity.len, &nb) < 0 || time_parse(&nb, tbuf) < 0)
 		BAD("malformed notBefore time");
 	if (!(out->not_before = strdup(tbuf)))
 		OOM();
-	if (tlv_next(&q, validity.p + validity.len, &na) < 0 || time_parse(&na, tbuf) < 0)
+	if (x509_tlv_next(&q, validity.p + validity.len, &na) < 0 || time_parse(&na, tbuf) < 0)
 		BAD("malformed notAfter time");
 	if (!(out->not_after = strdup(tbuf)))
 		OOM();
-	if (tlv_seq(&p, end, &subject) < 0 || name_parse(&subject, &subj) < 0)
+	if (x509_tlv_seq(&p, end, &subject) < 0 || x509_name_parse(&subject, &subj) < 0)
 		BAD("malformed subject name");
-	if (tlv_seq(&p, end, &spki) < 0 || spki_parse(&spki, out) < 0)
+	if (x509_tlv_seq(&p, end, &spki) < 0 || spki_parse(&spki, out) < 0)
 		BAD("malformed subject public key info");
 	while (p < end) {
-		if (tlv_next(&p, end, &t) < 0 || t.cls != V_ASN1_CONTEXT_SPECIFIC)
+		if (x509_tlv_next(&p, end, &t) < 0 || t.cls != V_ASN1_CONTEXT_SPECIFIC)
 			BAD("malformed data after the public key");
-		if (t.tag == 3 && t.cons && extensions_parse(&t, out, &xs, e) < 0)
+		if (t.tag == 3 && t.cons && x509_extensions_parse(&t, out, &xs, e) < 0)
 			goto fail;
 	}
-	if (!(out->serial = serial_text(&serial)) || !(out->issuer = name_text(&iss)) ||
-	    !(out->subject = name_text(&subj)) || subject_fields(&subj, out) < 0)
+	if (!(out->serial = serial_text(&serial)) || !(out->issuer = x509_name_string(&iss)) ||
+	    !(out->subject = x509_name_string(&subj)) || x509_subject_fields(&subj, out) < 0)
 		OOM();
 	if (!out->email && xs.san_email) {
 		out->email = xs.san_email;
 		xs.san_email = NULL;
 	}
-	if (identity_find(ids, n_ids, &subj, &xs, out) < 0)
+	if (x509_identity_find(ids, n_ids, &subj, &xs, out) < 0)
 		OOM();
 	free(xs.san_email);
-	name_free(&subj);
-	name_free(&iss);
+	x509_name_free(&subj);
+	x509_name_free(&iss);
 	return 0;
 fail:
 	free(xs.san_email);
-	name_free(&subj);
-	name_free(&iss);
+	x509_name_free(&subj);
+	x509_name_free(&iss);
 	return -1;
 }
 
@@ -1147,17 +719,17 @@ int x509_read_der(const unsigned char *der, size_t len, const struct identity_lo
 	struct der_tlv cert, tbs, alg, sig;
 	char hex[65];
 
-	if (tlv_seq(&p, end, &cert) < 0)
+	if (x509_tlv_seq(&p, end, &cert) < 0)
 		BAD(len && der[0] == 0x30 ? "truncated certificate" : "not a DER certificate");
 	if (p != end)
 		BAD("%zu bytes of trailing data after the certificate", (size_t)(end - p));
 	p = cert.p;
 	end = cert.p + cert.len;
-	if (tlv_seq(&p, end, &tbs) < 0)
+	if (x509_tlv_seq(&p, end, &tbs) < 0)
 		BAD("malformed certificate body");
-	if (tlv_seq(&p, end, &alg) < 0 || sig_alg(&alg, out) < 0)
+	if (x509_tlv_seq(&p, end, &alg) < 0 || sig_alg(&alg, out) < 0)
 		BAD("malformed signature algorithm");
-	if (tlv_expect(&p, end, V_ASN1_UNIVERSAL, V_ASN1_BIT_STRING, &sig) < 0 || p != end)
+	if (x509_tlv_expect(&p, end, V_ASN1_UNIVERSAL, V_ASN1_BIT_STRING, &sig) < 0 || p != end)
 		BAD("malformed signature");
 	if (tbs_parse(&tbs, ids, n_ids, out, e) < 0)
 		goto fail;
