@@ -1,9 +1,9 @@
 /*
  * x509_int.h — what the certificate reader's files share; private to
- * x509.c (the Certificate and TBSCertificate, times, serial, key,
- * extensions, identity numbers) and x509_str.c (OID names, strings, names).
- * Nothing outside audit/x509*.c includes it: x509.h is the reader's
- * interface.
+ * x509.c (the Certificate and TBSCertificate, times, serial, key),
+ * x509_str.c (OID names, strings, names) and x509_ext.c (extensions and
+ * identity numbers). Nothing outside audit/x509*.c includes it: x509.h is
+ * the reader's interface.
  *
  * Every struct der_tlv, and every pointer the structs below hold into a
  * certificate, is borrowed from the caller's DER buffer for as long as that
@@ -111,5 +111,20 @@ char *x509_name_string(const struct x509_name *nm);
 /* Sets out's cn, o, ou, c, st, l and email (owned by out) to the first value
  * of each in the subject nm; -1 when out of memory. */
 int x509_subject_fields(const struct x509_name *nm, struct cert_rec *out);
+
+/* ---- x509_ext.c ---- */
+
+/* Walks [3] EXPLICIT Extensions (tagged), filling out's extension columns
+ * and keeping in xs the extensions with no column and the first SAN email.
+ * -1 with e set (CA_EINPUT) when an extension is malformed; xs->san_email
+ * is the caller's to free either way. */
+int x509_extensions_parse(const struct der_tlv *tagged, struct cert_rec *out,
+			  struct x509_ext_state *xs, struct err *e);
+/* Sets out->id_number and out->id_type (owned by out) from the first of ids
+ * found in xs's extensions or the subject subj; nothing when none is.
+ * -1 when out of memory. */
+int x509_identity_find(const struct identity_loc *ids, size_t n_ids,
+		       const struct x509_name *subj, const struct x509_ext_state *xs,
+		       struct cert_rec *out);
 
 #endif
