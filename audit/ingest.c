@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "threads.h"
 
 static void hex32(const unsigned char *md, char hex[65])
 {
@@ -357,7 +358,7 @@ int ingest_pipe_run(ingest_produce_fn produce, void *parg, ingest_consume_fn con
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->can_put, NULL);
 	pthread_cond_init(&p->can_take, NULL);
-	if (pthread_create(&tid, NULL, pipe_worker, p)) {
+	if (threads_wanted() < 2 || pthread_create(&tid, NULL, pipe_worker, p)) {
 		rc = pipe_inline(p, consume, carg, e);
 		goto out;
 	}

@@ -94,8 +94,8 @@ void ingest_count(struct ingest_ctx *ctx, struct ingest_file *f, int added);
  * returns -1 (a store failure, a reject under --strict) the run stops: the
  * worker is told to stop, the items still queued are given to drop, and
  * ingest_pipe_run returns -1 with e as consume left it. At most a bounded
- * number of items are in flight. When no thread can be started, the two
- * alternate in the calling thread. */
+ * number of items are in flight. With one thread wanted (threads.h), or
+ * when no thread can be started, the two alternate in the calling thread. */
 typedef void *(*ingest_produce_fn)(void *parg);
 typedef int (*ingest_consume_fn)(void *item, void *carg, struct err *e);
 typedef void (*ingest_drop_fn)(void *item);

@@ -45,9 +45,16 @@ static void teardown(void)
 	free(dir);
 }
 
+/* ingest into db under dir, with environment assignments env */
+static struct tu_out ingest_env(const char *env, const char *db)
+{
+	return tu_run("%s '%s' -c '%s/ca-audit.yaml' --db '%s/%s' ingest", env, tu_bin(), dir,
+		      dir, db);
+}
+
 static struct tu_out ingest(const char *db)
 {
-	return tu_run("'%s' -c '%s/ca-audit.yaml' --db '%s/%s' ingest", tu_bin(), dir, dir, db);
+	return ingest_env("", db);
 }
 
 static void write_log(const char *text, const char *mode)
@@ -113,6 +120,36 @@ START_TEST(day_by_day_equals_all_at_once)
 	b = dump("once.db");
 	ck_assert_msg(!strcmp(a, b), "day by day:\n%s\nat once:\n%s", a, b);
 	ck_assert_msg(strstr(a, "2024-03-02 02:01:00|issue|A-1|0A1B||logs/ra.jsonl|5"), "%s", a);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* Parsing in the calling thread (CA_AUDIT_THREADS=1) stores what parsing
+ * in a second thread stores: events, rejects with their lines, and where
+ * the log was read to, an incomplete last line left for later. */
+START_TEST(one_thread_stores_the_same)
+{
+	struct tu_out o;
+	char *a, *b;
+
+	write_log(day1, "w");
+	for (int i = 0; i < 300; i++)  /* a few of the pipe's batches */
+		write_log(day2, "a");
+	write_log("{\"kind\":\"accept\",\"at\":", "a");
+	o = ingest_env("CA_AUDIT_THREADS=1", "one.db");
+	ck_assert_msg(o.status == 0 && strstr(o.err, "603 records, 602 new, 1 rejected"), "%s",
+		      o.err);
+	tu_out_free(&o);
+	o = ingest_env("CA_AUDIT_THREADS=2", "two.db");
+	ck_assert_msg(o.status == 0 && strstr(o.err, "603 records, 602 new, 1 rejected"), "%s",
+		      o.err);
+	tu_out_free(&o);
+	a = dump("one.db");
+	b = dump("two.db");
+	ck_assert_msg(!strcmp(a, b), "one thread:\n%s\ntwo:\n%s", a, b);
+	ck_assert_msg(strstr(a, "logs/ra.jsonl|3|unknown kind 'bogus'"), "%s", a);
+	ck_assert_msg(strstr(a, "|issue|A-1|0A1B||logs/ra.jsonl|603\n"), "%s", a);
 	free(a);
 	free(b);
 }
@@ -213,6 +250,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, day_by_day_equals_all_at_once);
+	tcase_add_test(tc, one_thread_stores_the_same);
 	tcase_add_test(tc, rewritten_log_is_read_again);
 	tcase_add_test(tc, incomplete_last_line_waits);
 	tcase_add_test(tc, same_size_and_time_are_not_read_again);

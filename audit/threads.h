@@ -1,0 +1,17 @@
+/*
+ * threads.h — how many threads ca-audit's parallel steps may use.
+ *
+ * Two steps use a second core: ingest parses in one thread while another
+ * stores (ingest.h), and the first check makes its kept views at once, each
+ * SELECT on a connection of its own (parcopy.h). $CA_AUDIT_THREADS=1 keeps
+ * each to one thread: for a machine shared with other work, or to compare
+ * the two ways' results.
+ */
+#ifndef CA_THREADS_H
+#define CA_THREADS_H
+
+/* $CA_AUDIT_THREADS when it is a positive whole number, else the processors
+ * online (at least 1). A value that is not a number is warned of, once. */
+int threads_wanted(void);
+
+#endif
