@@ -32,6 +32,7 @@
 #include "engine_views.h"
 #include "log.h"
 #include "sqlfuncs.h"
+#include "threads.h"
 #include "timeutil.h"
 
 static const char *const write_sql[W_COUNT_] = {
@@ -496,21 +497,36 @@ static void fn_time_conv(sqlite3_context *c, int argc, sqlite3_value **v)
 		sqlite3_result_text(c, out, -1, SQLITE_TRANSIENT);
 }
 
+/* The functions and TEMP views checklist SQL may use, on db: the run's
+ * connection, or a worker's making the kept views (matcache_prepare). */
+static int conn_setup(sqlite3 *db, void *path, struct err *e)
+{
+	const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+
+	if (sqlfuncs_register(db, e))
+		return -1;
+	if (sqlite3_create_function(db, "local_date", 1, flags, (void *)&to_local_date,
+				    fn_time_conv, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(db, "local_midnight", 1, flags, (void *)&to_local_midnight,
+				    fn_time_conv, NULL, NULL) != SQLITE_OK)
+		return err_set(e, CA_EDB, path, 0, 0, "unable to register local_date() and"
+			       " local_midnight(): %s", sqlite3_errmsg(db));
+	if (sqlite3_exec(db, engine_views_sql, NULL, NULL, NULL) != SQLITE_OK)
+		return err_set(e, CA_EDB, path, 0, 0, "unable to create the engine's views: %s",
+			       sqlite3_errmsg(db));
+	return 0;
+}
+
 static int set_up(struct engine *g, struct err *e)
 {
 	const struct config *cfg = g->o->cfg;
-	const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
 	char next[11], t[20];
 
-	if (sqlfuncs_register(g->db, e))
+	if (conn_setup(g->db, (void *)store_path(g->st), e))
 		return -1;
-	if (sqlite3_create_function(g->db, "local_date", 1, flags, (void *)&to_local_date,
-				    fn_time_conv, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_create_function(g->db, "local_midnight", 1, flags, (void *)&to_local_midnight,
-				    fn_time_conv, NULL, NULL) != SQLITE_OK)
-		return engine_db_fail(g, e, "unable to register local_date() and local_midnight()");
-	if (sqlite3_exec(g->db, engine_views_sql, NULL, NULL, NULL) != SQLITE_OK)
-		return engine_db_fail(g, e, "unable to create the engine's views");
+	if (threads_wanted() > 1)
+		g->mc.src = (struct parcopy_src){.path = store_path(g->st), .setup = conn_setup,
+						 .arg = (void *)store_path(g->st)};
 	g->rev_h = cfg ? cfg->revocation_hours : 24;
 	g->crl_h = cfg ? cfg->crl_publish_hours : 24;
 	g->max_days = cfg ? cfg->max_validity_days : 1825;
@@ -575,6 +591,29 @@ static int begin_run(struct engine *g, struct checklist *const *lists, size_t n,
 	return 0;
 }
 
+/* The kept views (bit i: matcache view i) that the SQL of the items this
+ * run evaluates names. */
+static unsigned views_named(struct checklist *const *lists, size_t n)
+{
+	unsigned want = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < lists[i]->n_items; j++) {
+			const struct rule_item *it = &lists[i]->items[j];
+			const char *sql[] = {it->check.from, it->check.where, it->check.date,
+					     it->check.sql, it->check.checked, it->metric.sql};
+			char start[20], end[20];
+
+			if (it->kind == RULE_MANUAL || !item_scope(lists[i], it, start, end))
+				continue;
+			for (unsigned v = 0; v < MATCACHE_N; v++)
+				for (size_t k = 0; k < sizeof sql / sizeof *sql; k++)
+					if (sql[k] && names(sql[k], matcache_name(v)))
+						want |= 1u << v;
+		}
+	return want;
+}
+
 static int evaluate(struct engine *g, struct checklist *const *lists, size_t n,
 		    struct err *e)
 {
@@ -636,6 +675,7 @@ int engine_run(struct store *st, struct checklist *const *lists, size_t n,
 	 * read-only authorizer */
 	if (sync_cps(&g, e) || attest_store(g.db, store_path(st), &g.att, e) ||
 	    (o->rebuild && matcache_drop(g.db, e)) || begin_run(&g, lists, n, e) ||
+	    matcache_prepare(&g.mc, views_named(lists, n), e) ||
 	    evaluate(&g, lists, n, e)) {
 		store_rollback(st);
 		goto out;

@@ -177,19 +177,17 @@ static int triggers(sqlite3 *db, int create, struct err *e)
 	return 0;
 }
 
-/* Makes view i's table from the whole view. */
-static int build(sqlite3 *db, unsigned i, const char *def, struct err *e)
+/* Gives view i's table, just filled, its index, the triggers and the
+ * record of the definition it was made from. */
+static int finish(sqlite3 *db, unsigned i, const char *def, struct err *e)
 {
 	const struct mat_view *v = &views[i];
-	double t0 = time_monotonic();
-	char sql[512];
+	char sql[256];
 	sqlite3_stmt *st;
 	int rc;
 
-	snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS main.mat_%s;"
-		 " CREATE TABLE main.mat_%s AS SELECT * FROM %s.%s;"
-		 " CREATE INDEX main.mat_%s_%s ON mat_%s(%s);",
-		 v->name, v->name, v->schema, v->view, v->name, v->key, v->name, v->key);
+	snprintf(sql, sizeof sql, "CREATE INDEX main.mat_%s_%s ON mat_%s(%s);", v->name, v->key,
+		 v->name, v->key);
 	if (exec(db, sql, e, "unable to make a kept view") || triggers(db, 1, e))
 		return -1;
 	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO main.mat_state(name, def)"
@@ -199,9 +197,29 @@ static int build(sqlite3 *db, unsigned i, const char *def, struct err *e)
 	sqlite3_bind_text(st, 2, def, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_fail(db, e, "unable to record a kept view");
-	debugf("made kept view '%s' in %.2f s", v->name, time_monotonic() - t0);
+	return rc == SQLITE_DONE ? 0 : db_fail(db, e, "unable to record a kept view");
+}
+
+/* Makes view i's table from the whole view; with no rows (empty), for
+ * parcopy to fill. */
+static int make_table(sqlite3 *db, unsigned i, int empty, struct err *e)
+{
+	const struct mat_view *v = &views[i];
+	char sql[256];
+
+	snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS main.mat_%s;"
+		 " CREATE TABLE main.mat_%s AS SELECT * FROM %s.%s%s;", v->name, v->name,
+		 v->schema, v->view, empty ? " LIMIT 0" : "");
+	return exec(db, sql, e, "unable to make a kept view");
+}
+
+static int build(sqlite3 *db, unsigned i, const char *def, struct err *e)
+{
+	double t0 = time_monotonic();
+
+	if (make_table(db, i, 0, e) || finish(db, i, def, e))
+		return -1;
+	debugf("made kept view '%s' in %.2f s", views[i].name, time_monotonic() - t0);
 	return 0;
 }
 
@@ -310,6 +328,81 @@ int matcache_use(struct matcache *m, unsigned i, struct err *e)
 		return -1;
 	m->used |= 1u << i;
 	return 0;
+}
+
+/* Whether the store is in WAL mode, where readers on other connections see
+ * the last commit while this one writes. */
+static int in_wal(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int wal = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA main.journal_mode", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		wal = !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	return wal;
+}
+
+int matcache_prepare(struct matcache *m, unsigned want, struct err *e)
+{
+	struct parcopy_job jobs[MATCACHE_N];
+	char sel[MATCACHE_N][96], table[MATCACHE_N][48], *defs[MATCACHE_N] = {0};
+	unsigned make[MATCACHE_N];
+	size_t n = 0;
+	struct err pe = {0};
+	double t0 = time_monotonic();
+	int rc = -1;
+
+	if (!m->src.path || !in_wal(m->db))
+		return 0;
+	if (!m->refreshed) {
+		if (refresh(m->db, e))
+			return -1;
+		m->refreshed = 1;
+	}
+	for (unsigned i = 0; i < MATCACHE_N; i++) {
+		char *def;
+		int64_t st;
+
+		if (!(want & 1u << i) || (m->used & 1u << i))
+			continue;
+		if (!(def = definition(m->db, i, e)) || (st = state(m->db, i, def, e)) < 0) {
+			free(def);
+			goto out;
+		}
+		if (st == MAT_CURRENT) {
+			free(def);
+			continue;
+		}
+		defs[n] = def;
+		make[n] = i;
+		snprintf(sel[n], sizeof sel[n], "SELECT * FROM %s.%s", views[i].schema, views[i].view);
+		snprintf(table[n], sizeof table[n], "main.mat_%s", views[i].name);
+		jobs[n] = (struct parcopy_job){.select = sel[n], .table = table[n]};
+		n++;
+	}
+	rc = 0;
+	if (n < 2)
+		goto out;  /* a lone one is made when an item names it */
+	for (size_t k = 0; !rc && k < n; k++)
+		rc = make_table(m->db, make[k], 1, e);
+	if (!rc && parcopy_run(m->db, &m->src, jobs, n, &pe)) {
+		warnf("%s; the kept views are made one after another instead", pe.msg);
+		for (size_t k = 0; !rc && k < n; k++)
+			rc = drop_table(m->db, make[k], e);
+		goto out;
+	}
+	for (size_t k = 0; !rc && k < n; k++)
+		rc = finish(m->db, make[k], defs[k], e);
+	for (size_t k = 0; !rc && k < n; k++)
+		debugf("made kept view '%s' in %.2f s, %zu at once", views[make[k]].name,
+		       time_monotonic() - t0, n);
+out:
+	for (size_t k = 0; k < n; k++)
+		free(defs[k]);
+	return rc ? -1 : 0;
 }
 
 void matcache_release(struct matcache *m)

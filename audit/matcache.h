@@ -26,12 +26,14 @@
 #include <sqlite3.h>
 
 #include "err.h"
+#include "parcopy.h"
 
 /* The views a run may materialise: issuance, app_flow, revocation. */
 #define MATCACHE_N 3
 
 struct matcache {
 	sqlite3 *db;
+	struct parcopy_src src;  /* for matcache_prepare; path NULL: one at a time */
 	int refreshed;          /* the kept tables have been brought up to date */
 	unsigned used;          /* bit i: the TEMP view of view i is in place */
 };
@@ -44,6 +46,13 @@ const char *matcache_name(unsigned i);
  * missing or stale, and puts the TEMP view of its name over it. Runs in
  * the caller's transaction. 0, or -1 with e set. */
 int matcache_use(struct matcache *m, unsigned i, struct err *e);
+
+/* Makes at once (parcopy.h), in the caller's transaction, the tables of
+ * the views in want (bit i: view i) that are missing or stale, when there
+ * are two or more, m->src.path is set and the store is in WAL mode;
+ * otherwise leaves each to matcache_use. A failure to make them at once is
+ * warned of and leaves them to matcache_use too. 0, or -1 with e set. */
+int matcache_prepare(struct matcache *m, unsigned want, struct err *e);
 
 /* Drops the TEMP views matcache_use made; the kept tables stay. */
 void matcache_release(struct matcache *m);

@@ -4,7 +4,9 @@
  * them and the triggers; writes of every kind are noted; the next check's
  * refresh gives the same tables and the same findings as making them anew
  * (--rebuild) on a copy; a table from another definition, or more writes
- * than a refresh pays for, is made again.
+ * than a refresh pays for, is made again. The first check makes the three
+ * at once (audit/parcopy.h); with CA_AUDIT_THREADS=1 it makes them one
+ * after another, to the same rows and rowids.
  */
 #include <check.h>
 #include <sqlite3.h>
@@ -43,13 +45,14 @@ static void teardown(void)
 	free(db);
 }
 
-/* check on store path with extra options; its findings (JSON Lines,
- * unmasked), and its stderr in *err when err is not NULL. */
-static char *check(const char *path, const char *extra, char **err)
+/* check on store path with extra options and environment assignments env;
+ * its findings (JSON Lines, unmasked), and its stderr in *err when err is
+ * not NULL. */
+static char *check_env(const char *env, const char *path, const char *extra, char **err)
 {
-	struct tu_out o = tu_run("'%s' -v --no-progress -c '%s' --db '%s' --as-of 2026-01-15"
-				 " check " ALL " %s --format json --reveal", tu_bin(), cfg, path,
-				 extra);
+	struct tu_out o = tu_run("%s '%s' -v --no-progress -c '%s' --db '%s' --as-of 2026-01-15"
+				 " check " ALL " %s --format json --reveal", env, tu_bin(), cfg,
+				 path, extra);
 	char *out;
 
 	ck_assert_msg(o.status == 0 || o.status == 2, "check failed (%d): %s", o.status, o.err);
@@ -59,6 +62,12 @@ static char *check(const char *path, const char *extra, char **err)
 	o.out = NULL;
 	tu_out_free(&o);
 	return out;
+}
+
+/* With two threads whatever the machine: the kept views made at once. */
+static char *check(const char *path, const char *extra, char **err)
+{
+	return check_env("CA_AUDIT_THREADS=2", path, extra, err);
 }
 
 static void sql(const char *path, const char *text)
@@ -113,16 +122,23 @@ static char *copy_store(const char *name)
 	return to;
 }
 
-/* Rows of main.mat_<t> in one store and not the other, both ways. */
-static long long differing(const char *a, const char *b, const char *t)
+/* Rows of main.mat_<t> in one store and not the other, both ways; with
+ * their rowids when cols is "rowid, *", else "*". */
+static long long differing_cols(const char *a, const char *b, const char *t, const char *cols)
 {
-	char *q = tu_fmt("SELECT (SELECT count(*) FROM (SELECT * FROM main.mat_%s EXCEPT"
-			 " SELECT * FROM o.mat_%s)) + (SELECT count(*) FROM (SELECT * FROM"
-			 " o.mat_%s EXCEPT SELECT * FROM main.mat_%s))", t, t, t, t);
+	char *q = tu_fmt("SELECT (SELECT count(*) FROM (SELECT %s FROM main.mat_%s EXCEPT"
+			 " SELECT %s FROM o.mat_%s)) + (SELECT count(*) FROM (SELECT %s FROM"
+			 " o.mat_%s EXCEPT SELECT %s FROM main.mat_%s))", cols, t, cols, t, cols, t,
+			 cols, t);
 	long long n = scalar(a, b, q);
 
 	free(q);
 	return n;
+}
+
+static long long differing(const char *a, const char *b, const char *t)
+{
+	return differing_cols(a, b, t, "*");
 }
 
 START_TEST(first_check_makes_tables_and_triggers)
@@ -132,12 +148,13 @@ START_TEST(first_check_makes_tables_and_triggers)
 	ck_assert_int_eq(count(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"),
 			 0);  /* nothing kept yet: ingest pays for no triggers */
 	free(check(db, "", &err));
-	ck_assert_msg(strstr(err, "made kept view 'issuance'"), "%s", err);
-	ck_assert_msg(strstr(err, "made kept view 'app_flow'"), "%s", err);
-	/* the first item naming issuance has the making said apart; the next not */
-	ck_assert_msg(strstr(err, "item '1.1': fail in ") &&
-		      strstr(strstr(err, "item '1.1': fail in "), " s making views)\n") <
-		      strstr(err, "item '1.2'"), "%s", err);
+	/* all three up front, each SELECT in a thread of its own: no item pays */
+	ck_assert_msg(strstr(err, "made kept view 'issuance' in "), "%s", err);
+	ck_assert_msg(strstr(err, "made kept view 'app_flow' in "), "%s", err);
+	ck_assert_msg(strstr(err, "made kept view 'revocation' in "), "%s", err);
+	ck_assert_int_eq(tu_count_lines(err, ", 3 at once"), 3);
+	ck_assert_msg(strstr(err, "item '1.1': fail in ") && !strstr(err, "making views"), "%s",
+		      err);
 	ck_assert_int_eq(count(db, "SELECT count(*) FROM mat_state"), 3);
 	ck_assert_int_eq(count(db, "SELECT count(*) FROM mat_issuance"),
 			 count(db, "SELECT count(*) FROM certificate WHERE is_ca = 0"));
@@ -193,6 +210,46 @@ static const char *const writes =
 	"INSERT INTO certificate(serial, issuer, subject, cn, not_before, not_after, is_ca)"
 	" SELECT 'FEEDFACE', issuer, subject, cn, not_before, not_after, 0 FROM certificate"
 	" WHERE is_ca = 0 ORDER BY serial LIMIT 1;";
+
+/* With one thread the views are made as items first name them, each
+ * item's line saying the making apart; tables (rowids too) and findings are
+ * those of making them at once. */
+START_TEST(one_thread_makes_the_same)
+{
+	static const char *const tables[] = {"issuance", "app_flow", "revocation"};
+	char *copy = copy_store("one.db"), *a, *b, *err;
+
+	a = check(db, "", NULL);
+	b = check_env("CA_AUDIT_THREADS=1", copy, "", &err);
+	ck_assert_msg(strstr(err, "made kept view 'issuance' in ") && !strstr(err, "at once"),
+		      "%s", err);
+	/* the first item naming issuance has the making said apart; the next not */
+	ck_assert_msg(strstr(err, "item '1.1': fail in ") &&
+		      strstr(strstr(err, "item '1.1': fail in "), " s making views)\n") <
+		      strstr(err, "item '1.2'"), "%s", err);
+	free(err);
+	ck_assert_int_gt(tu_count_lines(a, "\"item\""), 10);
+	ck_assert_str_eq(a, b);
+	for (size_t i = 0; i < 3; i++) {
+		char *q = tu_fmt("SELECT count(*) FROM mat_%s", tables[i]);
+
+		ck_assert_int_gt(count(db, q), 0);
+		ck_assert_msg(differing_cols(db, copy, tables[i], "rowid, *") == 0,
+			      "mat_%s differs", tables[i]);
+		free(q);
+	}
+	free(a);
+	free(b);
+	/* a value that is no number is said, and the check goes on */
+	free(copy);
+	copy = copy_store("two.db");
+	free(check_env("CA_AUDIT_THREADS=two", copy, "--rebuild", &err));
+	ck_assert_msg(strstr(err, "CA_AUDIT_THREADS='two' is not a whole number"), "%s", err);
+	ck_assert_msg(strstr(err, "made kept view 'issuance' in "), "%s", err);
+	free(err);
+	free(copy);
+}
+END_TEST
 
 START_TEST(refresh_equals_rebuild)
 {
@@ -279,6 +336,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, first_check_makes_tables_and_triggers);
+	tcase_add_test(tc, one_thread_makes_the_same);
 	tcase_add_test(tc, refresh_equals_rebuild);
 	tcase_add_test(tc, other_definition_is_made_again);
 	tcase_add_test(tc, many_writes_make_tables_again);
