@@ -90,9 +90,11 @@ void ingest_count(struct ingest_ctx *ctx, struct ingest_file *f, int added);
  * (the store has one writer). produce runs in the worker thread: it returns
  * the next item (owned by the pipe) or NULL at the end, and must not touch
  * the store, the context's counters or the log. consume runs in the calling
- * thread, in production order, and takes each item's ownership; when it
- * returns -1 (a store failure, a reject under --strict) the run stops: the
- * worker is told to stop, the items still queued are given to drop, and
+ * thread, in production order, and reads each item; the pipe gives every
+ * item to drop afterwards (in the worker thread when it can, so that memory
+ * is freed by the thread that allocated it: drop must be safe in either).
+ * When consume returns -1 (a store failure, a reject under --strict) the run
+ * stops: the worker is told to stop, the items still queued are dropped, and
  * ingest_pipe_run returns -1 with e as consume left it. At most a bounded
  * number of items are in flight. With one thread wanted (threads.h), or
  * when no thread can be started, the two alternate in the calling thread. */

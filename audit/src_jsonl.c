@@ -527,7 +527,6 @@ static int jl_consume(void *item, void *arg, struct err *e)
 				ingest_count(job->ctx, f, added);
 		}
 	}
-	jl_drop(it);
 	return rc;
 }
 

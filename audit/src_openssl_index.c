@@ -407,7 +407,6 @@ static int idx_consume(void *item, void *arg, struct err *e)
 		rc = -1;
 		break;
 	}
-	idx_drop(it);
 	return rc;
 }
 

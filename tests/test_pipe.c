@@ -1,0 +1,164 @@
+/*
+ * test_pipe.c — ingest's producer/consumer pipe (ingest_pipe_run): every
+ * item is consumed in the order produced and dropped exactly once; consumed
+ * batches go back to the producing thread to be dropped (an item's memory is
+ * freed by the thread that allocated it); a failing consume stops the
+ * producer and still drops every item; with one thread the two alternate.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest.h"
+#include "testutil.h"
+
+#define N 20000
+
+struct item {
+	long n;
+	pthread_t made_by;
+};
+
+struct run {
+	long produced, consumed;
+	long fail_at;                /* consume fails on this item; 0: never */
+	int dropped[N + 1];
+	long dropped_by_maker;       /* dropped in the thread that produced it */
+	int out_of_order;
+	pthread_mutex_t mu;          /* drop runs in either thread */
+};
+
+static struct run *r;
+
+static void *produce(void *arg)
+{
+	struct run *run = arg;
+	struct item *it;
+
+	if (run->produced == N)
+		return NULL;
+	it = malloc(sizeof *it);
+	ck_assert_ptr_nonnull(it);
+	it->n = ++run->produced;
+	it->made_by = pthread_self();
+	return it;
+}
+
+static int consume(void *item, void *arg, struct err *e)
+{
+	struct run *run = arg;
+	const struct item *it = item;
+
+	if (it->n != run->consumed + 1)
+		run->out_of_order = 1;
+	run->consumed = it->n;
+	if (it->n == run->fail_at)
+		return err_set(e, CA_EINPUT, "log", (int)it->n, 0, "stop here");
+	return 0;
+}
+
+static void drop(void *item)
+{
+	struct item *it = item;
+
+	pthread_mutex_lock(&r->mu);
+	r->dropped[it->n]++;
+	if (pthread_equal(it->made_by, pthread_self()))
+		r->dropped_by_maker++;
+	pthread_mutex_unlock(&r->mu);
+	free(it);
+}
+
+static void setup(void)
+{
+	r = calloc(1, sizeof *r);
+	ck_assert_ptr_nonnull(r);
+	pthread_mutex_init(&r->mu, NULL);
+}
+
+static void teardown(void)
+{
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+}
+
+/* Each item produced is dropped once; none that was not produced. */
+static void assert_all_dropped_once(void)
+{
+	for (long i = 1; i <= N; i++)
+		ck_assert_msg(r->dropped[i] == (i <= r->produced), "item %ld dropped %d times",
+			      i, r->dropped[i]);
+}
+
+START_TEST(consumed_in_order_dropped_once_by_the_maker)
+{
+	struct err e = {0};
+
+	setenv("CA_AUDIT_THREADS", "2", 1);
+	ck_assert_int_eq(ingest_pipe_run(produce, r, consume, r, drop, &e), 0);
+	ck_assert_int_eq(r->produced, N);
+	ck_assert_int_eq(r->consumed, N);
+	ck_assert_int_eq(r->out_of_order, 0);
+	assert_all_dropped_once();
+	/* all but the last few batches, which the consumer drops once the
+	 * producer has finished: the pipe holds at most 16 of 64 */
+	ck_assert_msg(r->dropped_by_maker >= N - 2 * 16 * 64, "only %ld of %d dropped by the "
+		      "thread that made them", r->dropped_by_maker, N);
+}
+END_TEST
+
+START_TEST(a_failing_consume_stops_and_drops_the_rest)
+{
+	struct err e = {0};
+
+	setenv("CA_AUDIT_THREADS", "2", 1);
+	r->fail_at = 700;
+	ck_assert_int_eq(ingest_pipe_run(produce, r, consume, r, drop, &e), -1);
+	ck_assert_str_eq(e.msg, "stop here");
+	ck_assert_int_eq(r->consumed, 700);
+	ck_assert_int_eq(r->out_of_order, 0);
+	/* the producer stopped: no more than what the pipe holds, and the
+	 * batch being made and the batches waiting to be dropped */
+	ck_assert_msg(r->produced < 700 + 3 * 16 * 64, "produced %ld", r->produced);
+	assert_all_dropped_once();
+}
+END_TEST
+
+START_TEST(one_thread_alternates)
+{
+	struct err e = {0};
+
+	setenv("CA_AUDIT_THREADS", "1", 1);
+	r->fail_at = 300;
+	ck_assert_int_eq(ingest_pipe_run(produce, r, consume, r, drop, &e), -1);
+	/* produced one at a time: nothing read ahead of the failure */
+	ck_assert_int_eq(r->produced, 300);
+	ck_assert_int_eq(r->consumed, 300);
+	assert_all_dropped_once();
+	ck_assert_int_eq(r->dropped_by_maker, 300);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("pipe");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, consumed_in_order_dropped_once_by_the_maker);
+	tcase_add_test(tc, a_failing_consume_stops_and_drops_the_rest);
+	tcase_add_test(tc, one_thread_alternates);
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	/* each test reads CA_AUDIT_THREADS afresh: threads_wanted() reads it
+	 * once per process */
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
