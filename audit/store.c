@@ -9,7 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
 #include "store_schema.h"
+#include "timeutil.h"
 
 enum {
 	ST_CERT, ST_EVENT, ST_APP, ST_REJECT, ST_SRC_GET, ST_SRC_PUT, ST_CRL, ST_CRL_ENTRY,
@@ -57,6 +59,7 @@ struct store {
 	char *path;                    /* owned */
 	sqlite3_stmt *stmt[ST_COUNT_]; /* owned, prepared on first use */
 	int in_tx;                     /* a transaction is open */
+	unsigned deferred;             /* bulk_indexes dropped by store_bulk_begin */
 };
 
 static int db_error(struct store *s, struct err *e, const char *what)
@@ -551,6 +554,7 @@ int store_bulk_begin(struct store *s, struct err *e)
 		snprintf(sql, sizeof sql, "DROP INDEX IF EXISTS %s", bulk_indexes[i][1]);
 		if (exec(s, sql, e))
 			return -1;
+		s->deferred |= 1u << i;
 	}
 	return 0;
 }
@@ -564,8 +568,14 @@ int store_bulk_end(struct store *s, struct err *e)
 {
 	int rc = exec(s, "PRAGMA threads=2; PRAGMA cache_size=-16384", e);
 
-	for (size_t i = 0; !rc && i < sizeof bulk_indexes / sizeof *bulk_indexes; i++)
+	for (size_t i = 0; !rc && i < sizeof bulk_indexes / sizeof *bulk_indexes; i++) {
+		double t0 = time_monotonic();
+
 		rc = exec(s, bulk_indexes[i][2], e);
+		if (!rc && s->deferred & (1u << i))
+			debugf("built index %s in %.2f s", bulk_indexes[i][1], time_monotonic() - t0);
+	}
+	s->deferred = 0;
 	if (!rc)
 		rc = exec(s, "PRAGMA threads=0; PRAGMA cache_size=" STORE_CACHE_KIB, e);
 	return rc ? -1 : exec(s, "PRAGMA wal_autocheckpoint=1000", e);
