@@ -230,7 +230,8 @@ static sqlite3_stmt *prepare_insert(sqlite3 *db, const struct pc_worker *w)
 }
 
 /* The next waiting batch of any worker, fairly by turns from *turn; NULL
- * once every worker is done and nothing waits. */
+ * once every worker is done and nothing waits, or as soon as one has
+ * failed: the run fails then, and the rows of the others are not wanted. */
 static struct pc_batch *next_batch(struct pc *pc, struct pc_worker *ws, size_t n, size_t *turn,
 				   struct pc_worker **from)
 {
@@ -240,6 +241,9 @@ static struct pc_batch *next_batch(struct pc *pc, struct pc_worker *ws, size_t n
 	for (;;) {
 		int running = 0;
 
+		for (size_t k = 0; k < n; k++)
+			if (ws[k].done && ws[k].why[0])
+				goto out;
 		for (size_t k = 0; k < n && !b; k++) {
 			struct pc_worker *w = &ws[(*turn + k) % n];
 
@@ -260,6 +264,7 @@ static struct pc_batch *next_batch(struct pc *pc, struct pc_worker *ws, size_t n
 	}
 	if (b)
 		pthread_cond_broadcast(&pc->cv);
+out:
 	pthread_mutex_unlock(&pc->mu);
 	return b;
 }

@@ -43,8 +43,9 @@ struct parcopy_src {
 };
 
 /* Runs jobs[0..n) at once and inserts their rows into their tables on db,
- * which has a transaction open. 0, or -1 with e set: the tables then hold
- * some of the rows, for the caller to drop or roll back. */
+ * which has a transaction open. 0, or -1 with e set (the first failure
+ * stops every worker): the tables then hold some of the rows, for the
+ * caller to drop or roll back. */
 int parcopy_run(sqlite3 *db, const struct parcopy_src *src, const struct parcopy_job *jobs,
 		size_t n, struct err *e);
 

@@ -4,7 +4,7 @@
  * arrives as it left, in order (rowids as CREATE TABLE ... AS SELECT gives
  * them) across many batches; the workers' connections get the caller's
  * set-up; the writer's transaction stays its own; failures name the table
- * and leave the caller to drop what was filled.
+ * and leave the caller to drop what was filled; one failure stops the rest.
  */
 #include <check.h>
 #include <sqlite3.h>
@@ -178,6 +178,27 @@ START_TEST(failures_name_the_table)
 }
 END_TEST
 
+/* A SELECT that fails stops the run at once: the writer does not go on
+ * filling the other tables (three million rows here) to no purpose. */
+START_TEST(a_failure_stops_the_others)
+{
+	const struct parcopy_src plain = {.path = path};
+	const struct parcopy_job jobs[] = {
+		{"WITH RECURSIVE k(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM k"
+		 " WHERE x < 3000000) SELECT x FROM k", "main.many"},
+		{"SELECT json('not json')", "main.broken"},
+	};
+	struct err e = {0};
+
+	exec_ok("CREATE TABLE many(x); CREATE TABLE broken(x); BEGIN IMMEDIATE");
+	ck_assert_int_eq(parcopy_run(db, &plain, jobs, 2, &e), -1);
+	ck_assert_msg(strstr(e.msg, "main.broken") && strstr(e.msg, "malformed JSON"), "%s",
+		      e.msg);
+	ck_assert_int_lt(scalar("SELECT count(*) FROM many"), 3000000);
+	exec_ok("ROLLBACK");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("parcopy");
@@ -190,6 +211,7 @@ int main(void)
 	tcase_add_test(tc, workers_are_set_up_as_the_caller);
 	tcase_add_test(tc, writes_stay_in_the_callers_transaction);
 	tcase_add_test(tc, failures_name_the_table);
+	tcase_add_test(tc, a_failure_stops_the_others);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
