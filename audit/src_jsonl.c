@@ -168,19 +168,25 @@ static int get_list(struct line *l, const char *key, int required,
 	if (!json_is_array(v))
 		return bad(l, "field '%s': expected an array of names, found %s", key,
 			   json_kind(v));
-	join_names(allowed, names, sizeof names);
 	json_array_foreach(v, i, item) {
 		const char *s = json_string_value(item);
+		size_t n;
 
 		if (!s)
 			return bad(l, "field '%s': expected an array of names, found %s at "
 				   "index %zu", key, json_kind(item), i);
-		if (!in_list(s, allowed))
+		if (!in_list(s, allowed)) {
+			join_names(allowed, names, sizeof names);
 			return bad(l, "field '%s': unknown item '%s' (expected any of: %s)", key,
 				   s, names);
-		if (!listed(buf, s))
-			used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s",
-						 used ? "," : "", s);
+		}
+		/* allowed names are short: every one of them fits */
+		if (listed(buf, s) || (n = strlen(s)) + 2 > sizeof buf - used)
+			continue;
+		if (used)
+			buf[used++] = ',';
+		memcpy(buf + used, s, n + 1);
+		used += n;
 	}
 	set_str(dst, buf);
 	return 0;
@@ -192,7 +198,7 @@ static int get_serial(struct line *l, const char *key, int required, char **dst)
 {
 	const char *s, *p;
 	size_t n;
-	char *out;
+	char *out, *q;
 
 	if (get_str(l, l->obj, key, key, required, &s))
 		return -1;
@@ -209,9 +215,12 @@ static int get_serial(struct line *l, const char *key, int required, char **dst)
 	out = malloc(n + 2);
 	if (!out)
 		return bad(l, "out of memory");
-	snprintf(out, n + 2, "%s%s", n % 2 ? "0" : "", s);
-	for (char *q = out; *q; q++)
-		*q = (char)toupper((unsigned char)*q);
+	q = out;
+	if (n % 2)
+		*q++ = '0';
+	while (*s)
+		*q++ = (char)toupper((unsigned char)*s++);
+	*q = '\0';
 	free(*dst);
 	*dst = out;
 	return 0;
@@ -253,29 +262,30 @@ static int get_sha256(struct line *l)
 }
 
 /* A person or organisation: {name, id_type, id} and, for the applicant,
- * type. Prefix is the field's name for messages. */
+ * type. key is "applicant" or "recipient". */
 static int get_party(struct line *l, const char *key, int required, char **type,
 		     char **name, char **id_type, char **id)
 {
+	/* the fields' names for messages: made once, not per line */
+	static const char *const fields[][4] = {
+		{"applicant.type", "applicant.name", "applicant.id_type", "applicant.id"},
+		{"recipient.type", "recipient.name", "recipient.id_type", "recipient.id"},
+	};
+	const char *const *f = fields[strcmp(key, "applicant") != 0];
 	json_t *v = member(l->obj, key);
-	char f_type[48], f_name[48], f_idt[48], f_id[48];
 
 	if (!v)
 		return required ? missing(l, key) : 0;
 	if (!json_is_object(v))
 		return bad(l, "field '%s': expected an object, found %s", key, json_kind(v));
-	snprintf(f_type, sizeof f_type, "%s.type", key);
-	snprintf(f_name, sizeof f_name, "%s.name", key);
-	snprintf(f_idt, sizeof f_idt, "%s.id_type", key);
-	snprintf(f_id, sizeof f_id, "%s.id", key);
-	if ((type && get_enum(l, v, "type", f_type, 1, events_applicant_types, type)) ||
-	    get_copy(l, v, "name", f_name, 1, name) ||
-	    get_enum(l, v, "id_type", f_idt, 1, events_id_types, id_type) ||
-	    get_copy(l, v, "id", f_id, 1, id))
+	if ((type && get_enum(l, v, "type", f[0], 1, events_applicant_types, type)) ||
+	    get_copy(l, v, "name", f[1], 1, name) ||
+	    get_enum(l, v, "id_type", f[2], 1, events_id_types, id_type) ||
+	    get_copy(l, v, "id", f[3], 1, id))
 		return -1;
 	normalise_id(*id);
 	if (!**id)
-		return bad(l, "field '%s': expected a non-empty string, found blanks", f_id);
+		return bad(l, "field '%s': expected a non-empty string, found blanks", f[3]);
 	return 0;
 }
 
@@ -295,9 +305,10 @@ static int get_kind(struct line *l)
 			set_str(&l->ev.kind, s);
 			return 0;
 		}
+	}
+	for (size_t i = 0; i < events_n_kinds; i++)
 		used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
 					 i ? ", " : "", events_kinds[i].name);
-	}
 	return bad(l, "unknown kind '%s' (expected one of: %s)", s, names);
 }
 

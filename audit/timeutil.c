@@ -268,13 +268,41 @@ static time_t civil_epoch(const struct civil *c)
 			c->hour * 3600 + c->min * 60 + c->sec - c->offset);
 }
 
+/* v as width digits, zero-padded. */
+static char *put_digits(char *p, int v, int width)
+{
+	for (int i = width - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + width;
+}
+
 /* Writes a date (and time when with_time) to out, which holds n bytes; via a
- * wide buffer so that the compiler can see nothing is truncated silently. */
+ * wide buffer so that the compiler can see nothing is truncated silently.
+ * Years 0-9999 (all a store holds) without printf: an event ingest formats
+ * millions of these. */
 static void format_stamp(char *out, size_t n, long long y, int m, int d, int hh, int mm,
 			 int ss, int with_time)
 {
 	char buf[96];
 
+	if (y >= 0 && y <= 9999 && n >= (with_time ? 20u : 11u)) {
+		char *p = put_digits(out, (int)y, 4);
+
+		*p++ = '-';
+		p = put_digits(p, m, 2);
+		*p++ = '-';
+		p = put_digits(p, d, 2);
+		if (with_time) {
+			*p++ = ' ';
+			p = put_digits(p, hh, 2);
+			*p++ = ':';
+			p = put_digits(p, mm, 2);
+			*p++ = ':';
+			p = put_digits(p, ss, 2);
+		}
+		*p = '\0';
+		return;
+	}
 	if (with_time)
 		snprintf(buf, sizeof buf, "%04lld-%02d-%02d %02d:%02d:%02d", y, m, d, hh, mm, ss);
 	else

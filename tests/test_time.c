@@ -225,6 +225,13 @@ START_TEST(test_epoch)
 	ck_assert_str_eq(out, "1970-01-01 00:00:00");
 	time_epoch_utc(-1, out);
 	ck_assert_str_eq(out, "1969-12-31 23:59:59");
+	/* the ends of four-digit years, zero-padded */
+	time_epoch_utc(253402300799LL, out);
+	ck_assert_str_eq(out, "9999-12-31 23:59:59");
+	time_epoch_utc(-62135596800LL, out);
+	ck_assert_str_eq(out, "0001-01-01 00:00:00");
+	time_epoch_utc(-62135596800LL + 9 * 3600 + 8 * 60 + 7, out);
+	ck_assert_str_eq(out, "0001-01-01 09:08:07");
 	ck_assert_int_eq(time_utc_epoch("2024-03-01T01:12:00"), -1);
 	ck_assert_int_eq(time_utc_epoch("2024-02-30 01:12:00"), -1);
 	ck_assert_int_eq(time_utc_epoch("2024-03-01 01:12:00Z"), -1);
