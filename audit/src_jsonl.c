@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "events.h"
+#include "jsonarena.h"
 #include "log.h"
 #include "pathglob.h"
 #include "timeutil.h"
@@ -390,6 +391,7 @@ struct jl_job {
 	int64_t pos;
 	int finished;     /* the worker gave its last item */
 	int oom;          /* ... because it could not allocate the next */
+	struct jsonarena arena;  /* jansson's blocks while a line is parsed */
 };
 
 /* What one line gave. Every line read makes an item, blank ones too, so
@@ -412,8 +414,10 @@ static int parse_line(struct jl_job *job, const char *text, size_t len, struct j
 	char reason[1024];
 	int rc;
 
+	jsonarena_begin(&job->arena);
 	l.obj = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
 	if (!l.obj) {
+		jsonarena_end();
 		snprintf(reason, sizeof reason, "invalid JSON at column %d: %s", je.column,
 			 je.text);
 		it->kind = JL_REJECT;
@@ -424,6 +428,7 @@ static int parse_line(struct jl_job *job, const char *text, size_t len, struct j
 	else
 		rc = read_event(&l);
 	json_decref(l.obj);
+	jsonarena_end();
 	if (rc) {
 		event_rec_clear(&l.ev);
 		app_rec_clear(&l.app);
@@ -554,9 +559,14 @@ static int ingest_stream(struct ingest_ctx *ctx, struct ingest_file *f, FILE *fp
 	if (job.pos && fseeko(fp, (off_t)job.pos, SEEK_SET))
 		return err_set(e, CA_EIO, f->source, 0, 0, "unable to seek to byte %lld: %s",
 			       (long long)job.pos, strerror(errno));
+	/* a line of a few hundred bytes takes a few KiB of jansson's blocks;
+	 * a longer one spills to malloc */
+	if (jsonarena_init(&job.arena, 64 * 1024))
+		return err_set(e, CA_EINTERNAL, f->source, 0, 0, "out of memory");
 	rc = ingest_pipe_run(jl_next, &job, jl_consume, &job, jl_drop, e);
 	if (!rc && job.oom)
 		rc = err_set(e, CA_EINTERNAL, f->source, 0, 0, "out of memory");
+	jsonarena_free(&job.arena);
 	free(job.buf);
 	return rc;
 }
