@@ -14,16 +14,20 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "ingest.h"
 #include "x509.h"
 
 #define IDX_FIELDS 6
+/* a certificate file's name in its directory: serial and extension */
+#define IDX_NAME_MAX 256
 
 /* Revocation reasons as openssl ca writes them, and the RFC 5280 names the
  * CRL reader stores; keyTime and CAkeyTime are how -crl_compromise and
@@ -44,6 +48,9 @@ struct idx_job {
 	struct ingest_file *f;
 	const struct source_cfg *src;
 	const char *certs;  /* resolved directory */
+	int dirfd;          /* ... open, for the worker's openat */
+	unsigned char *file;  /* the last certificate file read (idx_read) */
+	size_t file_cap;
 	FILE *fp;           /* the index, read by the worker */
 	char *buf;          /* getline's */
 	size_t cap;
@@ -104,30 +111,40 @@ static void idx_subject(const char *s, char *out, size_t n)
 	out[o] = '\0';
 }
 
-static unsigned char *idx_slurp(const char *path, size_t *len)
+/* Reads the whole of file in the certificates directory into job->file
+ * (kept for the next): 0, 1 when it cannot be opened, -1 out of memory. A
+ * read error ends the bytes, as at the end of the file. One path lookup of
+ * one name, no stdio: the worker reads a million of these. */
+static int idx_read(struct idx_job *job, const char *file, size_t *len)
 {
-	FILE *fp = fopen(path, "rb");
-	unsigned char *buf = NULL, *nb;
-	size_t n = 0, cap = 0, got;
+	int fd = openat(job->dirfd, file, O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+	ssize_t got;
 
-	if (!fp)
-		return NULL;
-	do {
-		if (cap - n < 16384) {
-			cap = cap ? cap * 2 : 16384;
-			if (!(nb = realloc(buf, cap))) {
-				free(buf);
-				fclose(fp);
-				return NULL;
+	if (fd < 0)
+		return 1;
+	for (;;) {
+		if (job->file_cap - n < 16384) {
+			size_t cap = job->file_cap ? job->file_cap * 2 : 65536;
+			unsigned char *nb = realloc(job->file, cap);
+
+			if (!nb) {
+				close(fd);
+				return -1;
 			}
-			buf = nb;
+			job->file = nb;
+			job->file_cap = cap;
 		}
-		got = fread(buf + n, 1, cap - n, fp);
-		n += got;
-	} while (got);
-	fclose(fp);
+		got = read(fd, job->file + n, job->file_cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
 	*len = n;
-	return buf;
+	return 0;
 }
 
 static int idx_first_cert(const unsigned char *der, size_t len, long pos, void *arg)
@@ -155,33 +172,34 @@ static int idx_bad_cert(long pos, const char *reason, void *arg)
 }
 
 /* Finds and reads <certs>/<serial>.{pem,der,crt} (the serial as written
- * and in lower case); 1 when no such file exists, *name says which was read. */
-static int idx_load(struct idx_job *job, const char *serial, char **name)
+ * and in lower case); 1 when no such file exists, file says which was read
+ * (its name in the directory). */
+static int idx_load(struct idx_job *job, const char *serial, char file[IDX_NAME_MAX])
 {
 	static const char *const exts[] = {".pem", ".der", ".crt"};
-	char lower[256];
-	const char *forms[2] = {serial, lower};
-	size_t i;
+	size_t n = strlen(serial);
+	int upper = 0;
 
-	for (i = 0; serial[i] && i + 1 < sizeof lower; i++)
-		lower[i] = (char)tolower((unsigned char)serial[i]);
-	lower[i] = '\0';
+	if (n + 5 > IDX_NAME_MAX)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		upper |= isupper((unsigned char)serial[i]) != 0;
 	for (size_t k = 0; k < 3; k++)
-		for (size_t c = 0; c < 2; c++) {
-			char *path = NULL;
-			unsigned char *buf;
+		for (size_t c = 0; c < 1u + upper; c++) {
 			size_t len = 0;
-			if (asprintf(&path, "%s/%s%s", job->certs, forms[c], exts[k]) < 0)
-				return -1;
-			if (!(buf = idx_slurp(path, &len))) {
-				free(path);
+			int rc;
+
+			for (size_t i = 0; i < n; i++)
+				file[i] = c ? (char)tolower((unsigned char)serial[i]) : serial[i];
+			memcpy(file + n, exts[k], 5);
+			if ((rc = idx_read(job, file, &len)) != 0) {
+				if (rc < 0)
+					return -1;
 				continue;
 			}
-			*name = path;
 			job->bad[0] = '\0';
-			if (x509_split(buf, len, idx_first_cert, idx_bad_cert, job) < 0)
+			if (x509_split(job->file, len, idx_first_cert, idx_bad_cert, job) < 0)
 				snprintf(job->bad, sizeof job->bad, "out of memory");
-			free(buf);
 			return 0;
 		}
 	return 1;
@@ -229,11 +247,11 @@ static int idx_cert(struct idx_job *job, char **fld, const char *revoked_at,
 	const struct config *cfg = job->ctx->cfg;
 	struct cert_rec *r = &it->r;
 	struct err pe = {0};
-	char *name = NULL, subj[512];
+	char file[IDX_NAME_MAX], subj[512];
 	const char *status = fld[0][0] == 'V' ? "valid" : fld[0][0] == 'R' ? "revoked" : "expired";
 	int rc;
 
-	rc = idx_load(job, fld[3], &name);
+	rc = idx_load(job, fld[3], file);
 	if (rc < 0)
 		return idx_oom(it);
 	if (rc == 1) {
@@ -241,21 +259,19 @@ static int idx_cert(struct idx_job *job, char **fld, const char *revoked_at,
 		REJECT("no certificate file for serial %s (%s): expected '%s/%s.pem' (or .der, .crt)",
 		       fld[3], subj, job->src->certs, fld[3]);
 	}
-	if (!job->der) {
-		rc = idx_reject(it, "certificate file '%s' for serial %s: %s", name, fld[3],
-				job->bad[0] ? job->bad : "no certificate in it");
-		free(name);
-		return rc;
-	}
+	if (!job->der)
+		return idx_reject(it, "certificate file '%s/%s' for serial %s: %s", job->certs,
+				  file, fld[3], job->bad[0] ? job->bad : "no certificate in it");
 	rc = x509_read_der(job->der, job->der_len, cfg->identity, cfg->n_identity, r, &pe);
 	free(job->der);
 	job->der = NULL;
 	if (rc < 0) {
 		cert_rec_clear(r);
-		rc = idx_reject(it, "certificate file '%s' for serial %s: %s", name, fld[3], pe.msg);
+		rc = idx_reject(it, "certificate file '%s/%s' for serial %s: %s", job->certs, file,
+				fld[3], pe.msg);
 	} else if (strcmp(r->serial, fld[3])) {
-		rc = idx_reject(it, "certificate file '%s' has serial %s, the index says %s", name,
-				r->serial, fld[3]);
+		rc = idx_reject(it, "certificate file '%s/%s' has serial %s, the index says %s",
+				job->certs, file, r->serial, fld[3]);
 		cert_rec_clear(r);
 	} else {
 		it->kind = IDX_CERT;
@@ -269,7 +285,6 @@ static int idx_cert(struct idx_job *job, char **fld, const char *revoked_at,
 			rc = idx_oom(it);
 		}
 	}
-	free(name);
 	return rc;
 }
 
@@ -445,6 +460,9 @@ int src_openssl_index(struct ingest_ctx *ctx, const struct source_cfg *src, stru
 		return err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
 	}
 	job.certs = certs;
+	/* when it cannot be opened, every certificate is missing: openat
+	 * fails on -1 and each line is rejected saying where it looked */
+	job.dirfd = open(certs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	rc = ingest_file_begin(ctx, index, "certificates", "openssl-index", &f, e);
 	if (rc == 0) {
 		if (idx_file(&job, index, e) < 0) {
@@ -454,6 +472,9 @@ int src_openssl_index(struct ingest_ctx *ctx, const struct source_cfg *src, stru
 			rc = ingest_file_end(ctx, &f, e);
 		}
 	}
+	if (job.dirfd >= 0)
+		close(job.dirfd);
+	free(job.file);
 	free(job.der);
 	free(index);
 	free(certs);

@@ -293,6 +293,52 @@ START_TEST(test_openssl_index_rejects)
 }
 END_TEST
 
+/* A certificate's file may be <serial>.pem, .der or .crt, named with the
+ * serial as the index writes it or in lower case; a missing directory
+ * leaves every line to be rejected as missing its file. */
+START_TEST(test_openssl_index_file_names)
+{
+	static const char index[] = "V\t271121233146Z\t\t1000\tunknown\t/CN=a\n"
+				    "V\t271121233146Z\t\t1001\tunknown\t/CN=b\n"
+				    "V\t271121233146Z\t\tABCD\tunknown\t/CN=lc\n";
+	static const char yaml[] = "ca: {name: X}\nsources:\n  certificates:\n"
+				   "    - {type: openssl-index, index: names/index.txt,"
+				   " certs: names/certs}\n";
+	static const char gone[] = "ca: {name: X}\nsources:\n  certificates:\n"
+				   "    - {type: openssl-index, index: names/index.txt,"
+				   " certs: names/nowhere}\n";
+	struct tu_out o = tu_run(
+		"cd '%s' && mkdir -p names/certs &&"
+		" openssl x509 -in ca/newcerts/1000.pem -outform DER -out names/certs/1000.der &&"
+		" cp ca/newcerts/1001.pem names/certs/1001.crt &&"
+		" openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+		" -subj /CN=lc -set_serial 0xABCD -days 10 -keyout /dev/null"
+		" -out names/certs/abcd.pem 2>&1", dir);
+	char *path = tu_fmt("%s/names/index.txt", dir);
+	struct env v;
+	struct err e = {0};
+
+	ck_assert_msg(o.status == 0, "%s", o.out);
+	tu_out_free(&o);
+	ck_assert_int_eq(tu_write(path, index), 0);
+	free(path);
+	env_open(&v, "names", yaml);
+	ck_assert_msg(src_openssl_index(&v.ctx, &v.cfg->cert_sources[0], &e) == 0, "%s", e.msg);
+	ck_q(&v, "SELECT group_concat(serial || ' ' || cn, ';') FROM"
+	     " (SELECT * FROM certificate ORDER BY serial)", "1000 张三;1001 Li Si;ABCD lc");
+	ck_assert_int_eq(store_count(v.st, "reject"), 0);
+	env_close(&v);
+
+	env_open(&v, "gone", gone);
+	ck_assert_msg(src_openssl_index(&v.ctx, &v.cfg->cert_sources[0], &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(store_count(v.st, "certificate"), 0);
+	ck_q(&v, "SELECT count(*) || ' ' || min(reason) FROM reject",
+	     "3 no certificate file for serial 1000 (/CN=a): expected"
+	     " 'names/nowhere/1000.pem' (or .der, .crt)");
+	env_close(&v);
+}
+END_TEST
+
 START_TEST(test_pem_source)
 {
 	static const char yaml[] =
@@ -429,6 +475,7 @@ static Suite *sources_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_openssl_index);
 	tcase_add_test(tc, test_openssl_index_rejects);
+	tcase_add_test(tc, test_openssl_index_file_names);
 	tcase_add_test(tc, test_pem_source);
 	tcase_add_test(tc, test_pem_source_errors);
 	tcase_add_test(tc, test_pathglob);
