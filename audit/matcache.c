@@ -302,21 +302,41 @@ static int refresh(sqlite3 *db, struct err *e)
 	return exec(db, "DELETE FROM main.mat_dirty", e, "unable to clear the written keys");
 }
 
-int matcache_use(struct matcache *m, unsigned i, struct err *e)
+/* The kept tables brought up to date, once a run. */
+static int refresh_once(struct matcache *m, struct err *e)
 {
-	char sql[160], *def;
-	int64_t st;
-
-	if (i >= MATCACHE_N || (m->used & 1u << i))
-		return 0;
 	if (!m->refreshed) {
 		if (refresh(m->db, e))
 			return -1;
 		m->refreshed = 1;
 	}
-	def = definition(m->db, i, e);
-	st = def ? state(m->db, i, def, e) : -1;
-	if (st < 0 || (st != MAT_CURRENT && build(m->db, i, def, e))) {
+	return 0;
+}
+
+/* Whether view i's table must be made (again): 1 with *def its definition
+ * (the caller's to free), 0 when it is current, -1 with e set. */
+static int to_make(sqlite3 *db, unsigned i, char **def, struct err *e)
+{
+	int64_t st;
+
+	if (!(*def = definition(db, i, e)))
+		return -1;
+	if ((st = state(db, i, *def, e)) >= 0 && st != MAT_CURRENT)
+		return 1;
+	free(*def);
+	*def = NULL;
+	return st < 0 ? -1 : 0;
+}
+
+int matcache_use(struct matcache *m, unsigned i, struct err *e)
+{
+	char sql[160], *def = NULL;
+	int rc = 0;
+
+	if (i >= MATCACHE_N || (m->used & 1u << i))
+		return 0;
+	if (refresh_once(m, e) || (rc = to_make(m->db, i, &def, e)) < 0 ||
+	    (rc && build(m->db, i, def, e))) {
 		free(def);
 		return -1;
 	}
@@ -357,26 +377,17 @@ int matcache_prepare(struct matcache *m, unsigned want, struct err *e)
 
 	if (!m->src.path || !in_wal(m->db))
 		return 0;
-	if (!m->refreshed) {
-		if (refresh(m->db, e))
-			return -1;
-		m->refreshed = 1;
-	}
+	if (refresh_once(m, e))
+		return -1;
 	for (unsigned i = 0; i < MATCACHE_N; i++) {
-		char *def;
-		int64_t st;
+		int made;
 
 		if (!(want & 1u << i) || (m->used & 1u << i))
 			continue;
-		if (!(def = definition(m->db, i, e)) || (st = state(m->db, i, def, e)) < 0) {
-			free(def);
+		if ((made = to_make(m->db, i, &defs[n], e)) < 0)
 			goto out;
-		}
-		if (st == MAT_CURRENT) {
-			free(def);
+		if (!made)
 			continue;
-		}
-		defs[n] = def;
 		make[n] = i;
 		snprintf(sel[n], sizeof sel[n], "SELECT * FROM %s.%s", views[i].schema, views[i].view);
 		snprintf(table[n], sizeof table[n], "main.mat_%s", views[i].name);
