@@ -280,8 +280,8 @@ void ingest_count(struct ingest_ctx *ctx, struct ingest_file *f, int added)
  * of an item's blocks took the worker's malloc arena lock, against the
  * worker's own allocations: a profile of event ingest showed a third of
  * its samples in malloc, free and the lock's futex. */
-#define PIPE_BATCH 64
-#define PIPE_SLOTS 16
+#define PIPE_BATCH INGEST_PIPE_BATCH
+#define PIPE_SLOTS INGEST_PIPE_SLOTS
 
 struct batch {
 	void *v[PIPE_BATCH];

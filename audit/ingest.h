@@ -98,6 +98,8 @@ void ingest_count(struct ingest_ctx *ctx, struct ingest_file *f, int added);
  * ingest_pipe_run returns -1 with e as consume left it. At most a bounded
  * number of items are in flight. With one thread wanted (threads.h), or
  * when no thread can be started, the two alternate in the calling thread. */
+#define INGEST_PIPE_BATCH 256  /* items handed over at once */
+#define INGEST_PIPE_SLOTS 8    /* batches queued, and batches waiting to be dropped */
 typedef void *(*ingest_produce_fn)(void *parg);
 typedef int (*ingest_consume_fn)(void *item, void *carg, struct err *e);
 typedef void (*ingest_drop_fn)(void *item);
