@@ -93,7 +93,7 @@ static int bad(struct val *v, const char *fmt, ...)
 	return -1;
 }
 
-static void join_names(const char *const *names, char *buf, size_t n)
+void events_join_names(const char *const *names, char *buf, size_t n)
 {
 	size_t used = 0;
 
@@ -102,12 +102,56 @@ static void join_names(const char *const *names, char *buf, size_t n)
 		used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", names[i]);
 }
 
-static int in_list(const char *s, const char *const *names)
+int events_in_list(const char *s, const char *const *names)
 {
 	for (size_t i = 0; names[i]; i++)
 		if (!strcmp(s, names[i]))
 			return 1;
 	return 0;
+}
+
+/* Names joined only for a message: a source checks millions of events. */
+const struct events_kind *events_kind(const char *s, char *names, size_t n)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < events_n_kinds; i++)
+		if (!strcmp(s, events_kinds[i].name))
+			return &events_kinds[i];
+	names[0] = '\0';
+	for (size_t i = 0; i < events_n_kinds && used < n; i++)
+		used += (size_t)snprintf(names + used, n - used, "%s%s", i ? ", " : "",
+					 events_kinds[i].name);
+	return NULL;
+}
+
+char *events_serial(const char *hex)
+{
+	size_t n;
+	char *out, *q;
+
+	while (hex[0] == '0' && hex[1])
+		hex++;
+	n = strlen(hex);
+	if (!(out = malloc(n + 2)))
+		return NULL;
+	q = out;
+	if (n % 2)
+		*q++ = '0';
+	while (*hex)
+		*q++ = (char)toupper((unsigned char)*hex++);
+	*q = '\0';
+	return out;
+}
+
+const char *const *events_party_fields(const char *key)
+{
+	static const char *const fields[][4] = {
+		{"applicant.type", "applicant.name", "applicant.id_type", "applicant.id"},
+		{"recipient.type", "recipient.name", "recipient.id_type", "recipient.id"},
+	};
+
+	return fields[strcmp(key, "applicant") != 0];
 }
 
 /* Trims *s in place; an empty or blank value becomes absent. */
@@ -145,8 +189,8 @@ static int check_enum(struct val *v, char **s, const char *name, int required,
 
 	if (need(v, s, name, required))
 		return -1;
-	if (*s && !in_list(*s, allowed)) {
-		join_names(allowed, names, sizeof names);
+	if (*s && !events_in_list(*s, allowed)) {
+		events_join_names(allowed, names, sizeof names);
 		return bad(v, "field '%s': expected one of %s, found '%s'", name, names, *s);
 	}
 	return 0;
@@ -168,7 +212,6 @@ static int check_list(struct val *v, char **s, const char *name, int required,
 	if (!*s)
 		return required ? bad(v, "missing required field '%s' for kind '%s'", name,
 				      v->kind->name) : 0;
-	join_names(allowed, names, sizeof names);
 	for (const char *p = *s; *p;) {
 		size_t len = strcspn(p, ",");
 		const char *a = p, *b = p + len;
@@ -181,9 +224,11 @@ static int check_list(struct val *v, char **s, const char *name, int required,
 		if (a == b)
 			continue;
 		snprintf(item, sizeof item, "%.*s", (int)(b - a), a);
-		if (!in_list(item, allowed))
+		if (!events_in_list(item, allowed)) {
+			events_join_names(allowed, names, sizeof names);
 			return bad(v, "field '%s': unknown item '%s' (expected any of: %s)", name,
 				   item, names);
+		}
 		size_t n = strlen(item);
 		int dup = 0;
 		for (const char *q = out; *q; q = strchr(q, ',') ? strchr(q, ',') + 1 : "")
@@ -201,8 +246,7 @@ static int check_list(struct val *v, char **s, const char *name, int required,
  * zero bytes, so that the log and the certificate agree. */
 static int check_serial(struct val *v, char **s, const char *name, int required)
 {
-	const char *p, *q;
-	size_t n;
+	const char *p;
 	char *out;
 
 	if (need(v, s, name, required))
@@ -214,14 +258,8 @@ static int check_serial(struct val *v, char **s, const char *name, int required)
 	if (*p)
 		return bad(v, "field '%s': expected a certificate serial in hex, found '%s'",
 			   name, *s);
-	for (q = *s; q[0] == '0' && q[1]; q++)
-		;
-	n = strlen(q);
-	if (!(out = malloc(n + 2)))
+	if (!(out = events_serial(*s)))
 		return bad(v, "out of memory");
-	snprintf(out, n + 2, "%s%s", n % 2 ? "0" : "", q);
-	for (char *c = out; *c; c++)
-		*c = (char)toupper((unsigned char)*c);
 	free(*s);
 	*s = out;
 	return 0;
@@ -249,7 +287,7 @@ static int check_sha256(struct val *v)
 static int check_party(struct val *v, const char *key, int required, char **type,
 		       char **name, char **id_type, char **id)
 {
-	char f[4][48];
+	const char *const *f = events_party_fields(key);
 	int any;
 
 	blank_is_absent(name);
@@ -260,10 +298,6 @@ static int check_party(struct val *v, const char *key, int required, char **type
 	any = *name || *id_type || *id || (type && *type);
 	if (!any && !required)
 		return 0;
-	snprintf(f[0], sizeof f[0], "%s.type", key);
-	snprintf(f[1], sizeof f[1], "%s.name", key);
-	snprintf(f[2], sizeof f[2], "%s.id_type", key);
-	snprintf(f[3], sizeof f[3], "%s.id", key);
 	if ((type && check_enum(v, type, f[0], 1, events_applicant_types)) ||
 	    need(v, name, f[1], 1) || check_enum(v, id_type, f[2], 1, events_id_types) ||
 	    need(v, id, f[3], 1))
@@ -274,20 +308,13 @@ static int check_party(struct val *v, const char *key, int required, char **type
 
 static int check_kind(struct val *v)
 {
-	char names[512] = "";
-	size_t used = 0;
+	char names[512];
 
 	blank_is_absent(&v->ev->kind);
 	if (!v->ev->kind)
 		return bad(v, "missing required field 'kind'");
-	for (size_t i = 0; i < events_n_kinds; i++) {
-		if (!strcmp(v->ev->kind, events_kinds[i].name)) {
-			v->kind = &events_kinds[i];
-			return 0;
-		}
-		used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
-					 i ? ", " : "", events_kinds[i].name);
-	}
+	if ((v->kind = events_kind(v->ev->kind, names, sizeof names)))
+		return 0;
 	return bad(v, "unknown kind '%s' (expected one of: %s)", v->ev->kind, names);
 }
 

@@ -40,6 +40,29 @@ extern const char *const events_applicant_types[], *const events_id_types[],
 	*const events_results[], *const events_reasons[], *const events_notice_items[],
 	*const events_cover_items[];
 
+/* Helpers for sources that check some of §5 themselves (the JSON Lines
+ * source checks as it reads each JSON value), so that the two agree on
+ * names, messages and normal forms. */
+
+/* Whether s is one of names. */
+int events_in_list(const char *s, const char *const *names);
+
+/* names joined with ", " into buf (n bytes), for a message. */
+void events_join_names(const char *const *names, char *buf, size_t n);
+
+/* The kind named s; NULL when there is none, with every kind's name joined
+ * into names (n bytes) for the message. */
+const struct events_kind *events_kind(const char *s, char *names, size_t n);
+
+/* A serial in hex (already checked: one or more hex digits) as OpenSSL
+ * prints it: uppercase, whole bytes, no leading zero bytes, so that the
+ * log and the certificate agree. Newly allocated; NULL out of memory. */
+char *events_serial(const char *hex);
+
+/* The dotted names of a party's fields for messages, in the order type,
+ * name, id_type, id; key is "applicant" or "recipient". */
+const char *const *events_party_fields(const char *key);
+
 /* Validates and normalises ev and, for `apply`, app (whose app and
  * applied_at it sets from ev). For other kinds app is cleared, so that a
  * source stores an application exactly when app->app is set afterwards.

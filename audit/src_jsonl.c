@@ -67,24 +67,6 @@ static const char *json_kind(const json_t *v)
 	}
 }
 
-/* "a, b, c" for messages. */
-static void join_names(const char *const *names, char *buf, size_t n)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; names[i] && used < n; i++)
-		used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", names[i]);
-}
-
-static int in_list(const char *s, const char *const *names)
-{
-	for (size_t i = 0; names[i]; i++)
-		if (!strcmp(s, names[i]))
-			return 1;
-	return 0;
-}
-
 /* The member key of obj; NULL when absent or null (exports write null for
  * an empty column). */
 static json_t *member(json_t *obj, const char *key)
@@ -137,8 +119,8 @@ static int get_enum(struct line *l, json_t *obj, const char *key, const char *na
 		return -1;
 	if (!s)
 		return 0;
-	if (!in_list(s, allowed)) {
-		join_names(allowed, names, sizeof names);
+	if (!events_in_list(s, allowed)) {
+		events_join_names(allowed, names, sizeof names);
 		return bad(l, "field '%s': expected one of %s, found '%s'", name, names, s);
 	}
 	set_str(dst, s);
@@ -176,8 +158,8 @@ static int get_list(struct line *l, const char *key, int required,
 		if (!s)
 			return bad(l, "field '%s': expected an array of names, found %s at "
 				   "index %zu", key, json_kind(item), i);
-		if (!in_list(s, allowed)) {
-			join_names(allowed, names, sizeof names);
+		if (!events_in_list(s, allowed)) {
+			events_join_names(allowed, names, sizeof names);
 			return bad(l, "field '%s': unknown item '%s' (expected any of: %s)", key,
 				   s, names);
 		}
@@ -198,8 +180,7 @@ static int get_list(struct line *l, const char *key, int required,
 static int get_serial(struct line *l, const char *key, int required, char **dst)
 {
 	const char *s, *p;
-	size_t n;
-	char *out, *q;
+	char *out;
 
 	if (get_str(l, l->obj, key, key, required, &s))
 		return -1;
@@ -210,18 +191,8 @@ static int get_serial(struct line *l, const char *key, int required, char **dst)
 	if (!*s || *p)
 		return bad(l, "field '%s': expected a certificate serial in hex, found '%s'",
 			   key, s);
-	while (s[0] == '0' && s[1])
-		s++;
-	n = strlen(s);
-	out = malloc(n + 2);
-	if (!out)
+	if (!(out = events_serial(s)))
 		return bad(l, "out of memory");
-	q = out;
-	if (n % 2)
-		*q++ = '0';
-	while (*s)
-		*q++ = (char)toupper((unsigned char)*s++);
-	*q = '\0';
 	free(*dst);
 	*dst = out;
 	return 0;
@@ -267,12 +238,7 @@ static int get_sha256(struct line *l)
 static int get_party(struct line *l, const char *key, int required, char **type,
 		     char **name, char **id_type, char **id)
 {
-	/* the fields' names for messages: made once, not per line */
-	static const char *const fields[][4] = {
-		{"applicant.type", "applicant.name", "applicant.id_type", "applicant.id"},
-		{"recipient.type", "recipient.name", "recipient.id_type", "recipient.id"},
-	};
-	const char *const *f = fields[strcmp(key, "applicant") != 0];
+	const char *const *f = events_party_fields(key);
 	json_t *v = member(l->obj, key);
 
 	if (!v)
@@ -292,25 +258,17 @@ static int get_party(struct line *l, const char *key, int required, char **type,
 
 static int get_kind(struct line *l)
 {
-	char names[512] = "";
+	char names[512];
 	const char *s;
-	size_t used = 0;
 
 	if (get_str(l, l->obj, "kind", "kind", 0, &s))
 		return -1;
 	if (!s)
 		return bad(l, "missing required field 'kind'");
-	for (size_t i = 0; i < events_n_kinds; i++) {
-		if (!strcmp(s, events_kinds[i].name)) {
-			l->kind = &events_kinds[i];
-			set_str(&l->ev.kind, s);
-			return 0;
-		}
-	}
-	for (size_t i = 0; i < events_n_kinds; i++)
-		used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
-					 i ? ", " : "", events_kinds[i].name);
-	return bad(l, "unknown kind '%s' (expected one of: %s)", s, names);
+	if (!(l->kind = events_kind(s, names, sizeof names)))
+		return bad(l, "unknown kind '%s' (expected one of: %s)", s, names);
+	set_str(&l->ev.kind, s);
+	return 0;
 }
 
 /* Fills the apply event's application record. */
