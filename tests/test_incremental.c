@@ -125,6 +125,32 @@ START_TEST(day_by_day_equals_all_at_once)
 }
 END_TEST
 
+/* -v: a first load, whose lookup indexes were deferred, says how long
+ * each took to build (the bench reads these lines); a later ingest into a
+ * store with events keeps the event indexes and says nothing of them. */
+START_TEST(verbose_ingest_times_the_deferred_indexes)
+{
+	static const char *const indexes[] = {"event_app", "event_serial", "event_kind"};
+	struct tu_out o;
+
+	write_log(day1, "w");
+	o = tu_run("'%s' -v -c '%s/ca-audit.yaml' --db '%s/v.db' ingest", tu_bin(), dir, dir);
+	ck_assert_msg(o.status == 0, "%s", o.err);
+	for (size_t i = 0; i < sizeof indexes / sizeof *indexes; i++) {
+		char *want = tu_fmt("ca-audit: built index %s in ", indexes[i]);
+
+		ck_assert_msg(strstr(o.err, want), "no '%s' in:\n%s", want, o.err);
+		free(want);
+	}
+	tu_out_free(&o);
+	write_log(day2, "a");
+	o = tu_run("'%s' -v -c '%s/ca-audit.yaml' --db '%s/v.db' ingest", tu_bin(), dir, dir);
+	ck_assert_msg(o.status == 0 && strstr(o.err, "2 records, 2 new"), "%s", o.err);
+	ck_assert_msg(!strstr(o.err, "built index event_"), "%s", o.err);
+	tu_out_free(&o);
+}
+END_TEST
+
 /* Parsing in the calling thread (CA_AUDIT_THREADS=1) stores what parsing
  * in a second thread stores: events, rejects with their lines, and where
  * the log was read to, an incomplete last line left for later. */
@@ -251,6 +277,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, day_by_day_equals_all_at_once);
 	tcase_add_test(tc, one_thread_stores_the_same);
+	tcase_add_test(tc, verbose_ingest_times_the_deferred_indexes);
 	tcase_add_test(tc, rewritten_log_is_read_again);
 	tcase_add_test(tc, incomplete_last_line_waits);
 	tcase_add_test(tc, same_size_and_time_are_not_read_again);
