@@ -270,22 +270,28 @@ void ingest_count(struct ingest_ctx *ctx, struct ingest_file *f, int added)
 	progress_update((uint64_t)ctx->records);
 }
 
-/* ---- the parse worker ---- */
+/* ---- the parse workers ---- */
 
-/* Items travel in batches, so that the two threads meet on the lock once per
+/* Items travel in batches, so that the threads meet on the lock once per
  * PIPE_BATCH records rather than once per record; PIPE_SLOTS batches bound
  * what is in flight (and so the memory) when the writer is the slower.
- * Consumed batches go back to the worker, which drops them: an item's memory
+ * Each batch is numbered when its items are taken from `next`, and the
+ * writer takes the batches by number, so that with several workers the
+ * items are still consumed in the order `next` gave them. Consumed batches
+ * go back to the worker that made them, which drops them: an item's memory
  * is then freed by the thread that allocated it. Freed by the writer, each
  * of an item's blocks took the worker's malloc arena lock, against the
  * worker's own allocations: a profile of event ingest showed a third of
  * its samples in malloc, free and the lock's futex. */
 #define PIPE_BATCH INGEST_PIPE_BATCH
 #define PIPE_SLOTS INGEST_PIPE_SLOTS
+#define PIPE_WORKERS INGEST_PIPE_WORKERS
 
 struct batch {
 	void *v[PIPE_BATCH];
 	size_t n;
+	unsigned worker;    /* the worker that made it */
+	int ready;          /* in a slot: made, not yet taken */
 };
 
 struct ring {
@@ -294,15 +300,29 @@ struct ring {
 };
 
 struct pipe {
-	pthread_mutex_t mu;
+	pthread_mutex_t mu;      /* everything below but what read_mu guards */
 	pthread_cond_t can_put, can_take;
-	struct ring full;    /* produced, to consume */
-	struct ring spent;   /* consumed, to drop */
-	int done;            /* the producer has returned NULL */
-	atomic_int stop;     /* the consumer gave up: produce no more */
-	ingest_produce_fn produce;
+	struct batch slot[PIPE_SLOTS];  /* batch number k in slot k % PIPE_SLOTS */
+	uint64_t reserved;       /* batches workers have room for: made or being made */
+	uint64_t taken;          /* batches the writer has taken */
+	uint64_t total;          /* the number of batches, once all_read */
+	int all_read;            /* next has returned NULL */
+	struct ring spent[PIPE_WORKERS];  /* consumed, for worker i to drop */
+	int finished[PIPE_WORKERS];       /* worker i drops no more */
+	atomic_int stop;         /* the consumer gave up: make no more */
+	pthread_mutex_t read_mu; /* next, and: */
+	uint64_t numbered;       /* batches numbered so far */
+	int ended;               /* next has returned NULL */
+	ingest_produce_fn next;
+	ingest_work_fn work;
 	void *parg;
 	ingest_drop_fn drop;
+};
+
+struct worker {
+	struct pipe *p;
+	unsigned i;
+	pthread_t tid;
 };
 
 /* Under the lock: adds *b to r (not full) / takes r's oldest into *b. */
@@ -325,124 +345,225 @@ static void batch_drop(struct pipe *p, struct batch *b)
 	b->n = 0;
 }
 
-static void *pipe_worker(void *arg)
+/* Under the lock: moves the batches waiting for worker i to drop (at most
+ * PIPE_SLOTS) to out; returns how many. */
+static size_t take_spent(struct pipe *p, unsigned i, struct batch *out)
 {
-	struct pipe *p = arg;
-	struct batch local, spent[PIPE_SLOTS];
+	size_t n = 0;
 
-	for (;;) {
-		size_t n_spent = 0;
-		int end = 0;
-
-		local.n = 0;
-		while (local.n < PIPE_BATCH && !atomic_load(&p->stop)) {
-			if (!(local.v[local.n] = p->produce(p->parg))) {
-				end = 1;
-				break;
-			}
-			local.n++;
-		}
-		pthread_mutex_lock(&p->mu);
-		while (p->full.count == PIPE_SLOTS && !atomic_load(&p->stop))
-			pthread_cond_wait(&p->can_put, &p->mu);
-		while (p->spent.count)
-			ring_take(&p->spent, &spent[n_spent++]);
-		if (atomic_load(&p->stop)) {
-			pthread_mutex_unlock(&p->mu);
-			batch_drop(p, &local);
-			end = 1;
-		} else {
-			if (local.n)
-				ring_put(&p->full, &local);
-			p->done = end;
-			pthread_cond_signal(&p->can_take);
-			pthread_mutex_unlock(&p->mu);
-		}
-		while (n_spent)
-			batch_drop(p, &spent[--n_spent]);
-		if (end)
-			return NULL;
-	}
+	while (p->spent[i].count)
+		ring_take(&p->spent[i], &out[n++]);
+	return n;
 }
 
-/* Without a thread: produce and consume in turn. */
+/* Numbers the next batch and fills it from next; 1 when next has ended
+ * (this batch, perhaps empty, is the last), -1 when an earlier batch was
+ * the last (b is not numbered). */
+static int batch_read(struct pipe *p, struct batch *b, uint64_t *number)
+{
+	int last;
+
+	pthread_mutex_lock(&p->read_mu);
+	if (p->ended) {
+		pthread_mutex_unlock(&p->read_mu);
+		return -1;
+	}
+	*number = p->numbered++;
+	b->n = 0;
+	while (b->n < PIPE_BATCH && !atomic_load(&p->stop)) {
+		if (!(b->v[b->n] = p->next(p->parg))) {
+			p->ended = 1;
+			break;
+		}
+		b->n++;
+	}
+	last = p->ended;
+	pthread_mutex_unlock(&p->read_mu);
+	return last;
+}
+
+static void *pipe_worker(void *arg)
+{
+	struct worker *w = arg;
+	struct pipe *p = w->p;
+	struct batch b, spent[2 * PIPE_SLOTS];
+	size_t n_spent;
+
+	b.worker = w->i;
+	for (;;) {
+		uint64_t number = 0;
+		int last;
+
+		pthread_mutex_lock(&p->mu);
+		while (p->reserved - p->taken >= PIPE_SLOTS && !atomic_load(&p->stop))
+			pthread_cond_wait(&p->can_put, &p->mu);
+		n_spent = take_spent(p, w->i, spent);
+		if (atomic_load(&p->stop) || p->all_read) {
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		p->reserved++;
+		pthread_mutex_unlock(&p->mu);
+		while (n_spent)
+			batch_drop(p, &spent[--n_spent]);
+
+		if ((last = batch_read(p, &b, &number)) < 0) {
+			pthread_mutex_lock(&p->mu);
+			p->reserved--;
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		for (size_t k = 0; p->work && k < b.n && !atomic_load(&p->stop); k++)
+			p->work(b.v[k], p->parg, w->i);
+
+		pthread_mutex_lock(&p->mu);
+		if (last) {
+			p->total = number + 1;
+			p->all_read = 1;
+		}
+		if (atomic_load(&p->stop)) {
+			pthread_mutex_unlock(&p->mu);
+			batch_drop(p, &b);
+			break;
+		}
+		b.ready = 1;
+		p->slot[number % PIPE_SLOTS] = b;
+		pthread_cond_broadcast(&p->can_take);
+		pthread_mutex_unlock(&p->mu);
+		if (last)
+			break;
+	}
+	pthread_mutex_lock(&p->mu);
+	p->finished[w->i] = 1;
+	n_spent += take_spent(p, w->i, spent + n_spent);
+	pthread_cond_broadcast(&p->can_take);
+	pthread_mutex_unlock(&p->mu);
+	while (n_spent)
+		batch_drop(p, &spent[--n_spent]);
+	return NULL;
+}
+
+/* Without a thread: each item read, worked, consumed and dropped in turn. */
 static int pipe_inline(struct pipe *p, ingest_consume_fn consume, void *carg, struct err *e)
 {
 	void *item;
 	int rc = 0;
 
-	while (!rc && (item = p->produce(p->parg)) != NULL) {
+	while (!rc && (item = p->next(p->parg)) != NULL) {
+		if (p->work)
+			p->work(item, p->parg, 0);
 		rc = consume(item, carg, e);
 		p->drop(item);
 	}
 	return rc;
 }
 
-int ingest_pipe_run(ingest_produce_fn produce, void *parg, ingest_consume_fn consume,
-		    void *carg, ingest_drop_fn drop, struct err *e)
+/* The writer: consumes the batches in their numbers' order. */
+static int pipe_consume(struct pipe *p, ingest_consume_fn consume, void *carg, struct err *e)
+{
+	struct batch b;
+	int rc = 0;
+
+	while (!rc) {
+		struct batch *s;
+
+		pthread_mutex_lock(&p->mu);
+		s = &p->slot[p->taken % PIPE_SLOTS];
+		while (!s->ready && !(p->all_read && p->taken == p->total))
+			pthread_cond_wait(&p->can_take, &p->mu);
+		if (!s->ready) {
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		b = *s;
+		s->ready = 0;
+		p->taken++;
+		pthread_cond_broadcast(&p->can_put);
+		pthread_mutex_unlock(&p->mu);
+		for (size_t i = 0; i < b.n && !rc; i++)
+			rc = consume(b.v[i], carg, e);
+		/* back to its worker to drop, unless that worker has finished or
+		 * its ring is full (it empties the ring each time it puts) */
+		pthread_mutex_lock(&p->mu);
+		if (!p->finished[b.worker] && !rc && p->spent[b.worker].count < PIPE_SLOTS) {
+			ring_put(&p->spent[b.worker], &b);
+			b.n = 0;
+		}
+		pthread_mutex_unlock(&p->mu);
+		batch_drop(p, &b);
+	}
+	return rc;
+}
+
+static int pipe_run(ingest_produce_fn next, ingest_work_fn work, unsigned workers, void *parg,
+		    ingest_consume_fn consume, void *carg, ingest_drop_fn drop, struct err *e)
 {
 	struct pipe *p = calloc(1, sizeof *p);
-	struct batch local;
-	pthread_t tid;
+	struct worker w[PIPE_WORKERS];
+	struct batch b;
+	unsigned started = 0;
 	int rc = 0;
 
 	if (!p)
 		return err_set(e, CA_EINTERNAL, NULL, 0, 0, "out of memory");
-	p->produce = produce;
+	p->next = next;
+	p->work = work;
 	p->parg = parg;
 	p->drop = drop;
 	atomic_init(&p->stop, 0);
 	pthread_mutex_init(&p->mu, NULL);
+	pthread_mutex_init(&p->read_mu, NULL);
 	pthread_cond_init(&p->can_put, NULL);
 	pthread_cond_init(&p->can_take, NULL);
-	if (threads_wanted() < 2 || pthread_create(&tid, NULL, pipe_worker, p)) {
+	if (threads_wanted() >= 2)
+		for (; started < workers; started++) {
+			w[started] = (struct worker){.p = p, .i = started};
+			if (pthread_create(&w[started].tid, NULL, pipe_worker, &w[started]))
+				break;
+		}
+	if (!started) {
 		rc = pipe_inline(p, consume, carg, e);
 		goto out;
 	}
-	while (!rc) {
-		pthread_mutex_lock(&p->mu);
-		while (!p->full.count && !p->done)
-			pthread_cond_wait(&p->can_take, &p->mu);
-		if (!p->full.count) {
-			pthread_mutex_unlock(&p->mu);
-			break;
-		}
-		ring_take(&p->full, &local);
-		pthread_cond_signal(&p->can_put);
-		pthread_mutex_unlock(&p->mu);
-		for (size_t i = 0; i < local.n && !rc; i++)
-			rc = consume(local.v[i], carg, e);
-		/* back to the worker to drop, unless it has finished or the
-		 * ring is full (it empties the ring each time it puts) */
-		pthread_mutex_lock(&p->mu);
-		if (!p->done && !rc && p->spent.count < PIPE_SLOTS) {
-			ring_put(&p->spent, &local);
-			local.n = 0;
-		}
-		pthread_mutex_unlock(&p->mu);
-		batch_drop(p, &local);
-	}
+	rc = pipe_consume(p, consume, carg, e);
 	if (rc) {
 		pthread_mutex_lock(&p->mu);
 		atomic_store(&p->stop, 1);
-		pthread_cond_signal(&p->can_put);
+		pthread_cond_broadcast(&p->can_put);
 		pthread_mutex_unlock(&p->mu);
 	}
-	pthread_join(tid, NULL);
-	while (p->full.count) {
-		ring_take(&p->full, &local);
-		batch_drop(p, &local);
-	}
-	while (p->spent.count) {
-		ring_take(&p->spent, &local);
-		batch_drop(p, &local);
-	}
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(w[i].tid, NULL);
+	for (size_t k = 0; k < PIPE_SLOTS; k++)
+		if (p->slot[k].ready)
+			batch_drop(p, &p->slot[k]);
+	for (unsigned i = 0; i < started; i++)
+		while (p->spent[i].count) {
+			ring_take(&p->spent[i], &b);
+			batch_drop(p, &b);
+		}
 out:
 	pthread_cond_destroy(&p->can_take);
 	pthread_cond_destroy(&p->can_put);
+	pthread_mutex_destroy(&p->read_mu);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 	return rc ? -1 : 0;
+}
+
+int ingest_pipe_run(ingest_produce_fn produce, void *parg, ingest_consume_fn consume,
+		    void *carg, ingest_drop_fn drop, struct err *e)
+{
+	return pipe_run(produce, NULL, 1, parg, consume, carg, drop, e);
+}
+
+int ingest_pipe_run_par(ingest_produce_fn next, ingest_work_fn work, void *parg,
+			ingest_consume_fn consume, void *carg, ingest_drop_fn drop, struct err *e)
+{
+	int n = threads_wanted();
+
+	return pipe_run(next, work, n < PIPE_WORKERS ? (unsigned)n : PIPE_WORKERS, parg, consume,
+			carg, drop, e);
 }
 
 static int unsupported(const struct ingest_ctx *ctx, const struct source_cfg *src,

@@ -99,12 +99,27 @@ void ingest_count(struct ingest_ctx *ctx, struct ingest_file *f, int added);
  * number of items are in flight. With one thread wanted (threads.h), or
  * when no thread can be started, the two alternate in the calling thread. */
 #define INGEST_PIPE_BATCH 256  /* items handed over at once */
-#define INGEST_PIPE_SLOTS 8    /* batches queued, and batches waiting to be dropped */
+#define INGEST_PIPE_SLOTS 8    /* batches in flight, and batches waiting to be dropped */
+#define INGEST_PIPE_WORKERS 4  /* most workers of ingest_pipe_run_par */
 typedef void *(*ingest_produce_fn)(void *parg);
 typedef int (*ingest_consume_fn)(void *item, void *carg, struct err *e);
 typedef void (*ingest_drop_fn)(void *item);
 int ingest_pipe_run(ingest_produce_fn produce, void *parg, ingest_consume_fn consume,
 		    void *carg, ingest_drop_fn drop, struct err *e);
+
+/* The same with the production split in two, for a source whose records
+ * are read cheaply and decoded dearly (a certificate file per index line):
+ * next, called by one worker at a time, returns the next item undecoded;
+ * work decodes it in place, in as many workers at once as threads_wanted()
+ * allows (at most INGEST_PIPE_WORKERS; worker is 0 .. that less one, for
+ * the source's per-worker scratch). consume still sees the items in next's
+ * order, and drop runs in the worker that read the item when it can. work
+ * must not touch the store, the counters or the log, nor any state another
+ * worker uses. With one thread: next, work, consume, drop in turn. */
+typedef void (*ingest_work_fn)(void *item, void *parg, unsigned worker);
+int ingest_pipe_run_par(ingest_produce_fn next, ingest_work_fn work, void *parg,
+			ingest_consume_fn consume, void *carg, ingest_drop_fn drop,
+			struct err *e);
 
 /* The source modules. Each ingests every file of one configured source. */
 int src_openssl_index(struct ingest_ctx *ctx, const struct source_cfg *src, struct err *e);

@@ -40,33 +40,39 @@ static const char *const idx_reasons[][2] = {
 	{"keyTime", "keyCompromise"}, {"CAkeyTime", "cACompromise"},
 };
 
-/* The index being read: the worker thread (ingest_pipe_run) reads its
- * lines and certificate files and decodes them into idx_items; this thread
- * stores them in order. */
-struct idx_job {
-	struct ingest_ctx *ctx;
-	struct ingest_file *f;
-	const struct source_cfg *src;
-	const char *certs;  /* resolved directory */
-	int dirfd;          /* ... open, for the worker's openat */
+/* What one worker decoding lines keeps between them. */
+struct idx_scratch {
 	unsigned char *file;  /* the last certificate file read (idx_read) */
 	size_t file_cap;
-	FILE *fp;           /* the index, read by the worker */
-	char *buf;          /* getline's */
-	size_t cap;
-	int finished;       /* the worker gave its last item */
-	int oom;            /* ... because it could not allocate the next */
-	long line;
 	/* the first certificate found in a file */
 	unsigned char *der;
 	size_t der_len;
 	char bad[256];
 };
 
+/* The index being read: the workers (ingest_pipe_run_par) read its lines in
+ * turn and each decodes its lines' certificate files into idx_items; this
+ * thread stores them in order. */
+struct idx_job {
+	struct ingest_ctx *ctx;
+	struct ingest_file *f;
+	const struct source_cfg *src;
+	const char *certs;  /* resolved directory */
+	int dirfd;          /* ... open, for the workers' openat */
+	FILE *fp;           /* the index, read by one worker at a time */
+	char *buf;          /* getline's */
+	size_t cap;
+	int finished;       /* the last item has been read */
+	int oom;            /* ... because the next could not be allocated */
+	long line;
+	struct idx_scratch scratch[INGEST_PIPE_WORKERS];
+};
+
 /* What one index line gave. */
 struct idx_item {
-	enum { IDX_CERT, IDX_REJECT, IDX_FAIL } kind;
+	enum { IDX_LINE, IDX_CERT, IDX_REJECT, IDX_FAIL } kind;
 	long line;
+	char *text;         /* IDX_LINE: the line, to decode */
 	struct cert_rec r;  /* IDX_CERT */
 	char *reason;       /* IDX_REJECT */
 	struct err *err;    /* IDX_FAIL: what stops the file */
@@ -111,11 +117,12 @@ static void idx_subject(const char *s, char *out, size_t n)
 	out[o] = '\0';
 }
 
-/* Reads the whole of file in the certificates directory into job->file
+/* Reads the whole of file in the certificates directory into sc->file
  * (kept for the next): 0, 1 when it cannot be opened, -1 out of memory. A
  * read error ends the bytes, as at the end of the file. One path lookup of
  * one name, no stdio: the worker reads a million of these. */
-static int idx_read(struct idx_job *job, const char *file, size_t *len)
+static int idx_read(const struct idx_job *job, struct idx_scratch *sc, const char *file,
+		    size_t *len)
 {
 	int fd = openat(job->dirfd, file, O_RDONLY | O_CLOEXEC);
 	size_t n = 0;
@@ -124,18 +131,18 @@ static int idx_read(struct idx_job *job, const char *file, size_t *len)
 	if (fd < 0)
 		return 1;
 	for (;;) {
-		if (job->file_cap - n < 16384) {
-			size_t cap = job->file_cap ? job->file_cap * 2 : 65536;
-			unsigned char *nb = realloc(job->file, cap);
+		if (sc->file_cap - n < 16384) {
+			size_t cap = sc->file_cap ? sc->file_cap * 2 : 65536;
+			unsigned char *nb = realloc(sc->file, cap);
 
 			if (!nb) {
 				close(fd);
 				return -1;
 			}
-			job->file = nb;
-			job->file_cap = cap;
+			sc->file = nb;
+			sc->file_cap = cap;
 		}
-		got = read(fd, job->file + n, job->file_cap - n);
+		got = read(fd, sc->file + n, sc->file_cap - n);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0)
@@ -149,32 +156,33 @@ static int idx_read(struct idx_job *job, const char *file, size_t *len)
 
 static int idx_first_cert(const unsigned char *der, size_t len, long pos, void *arg)
 {
-	struct idx_job *job = arg;
+	struct idx_scratch *sc = arg;
 
 	(void)pos;
-	if (job->der || job->bad[0])
+	if (sc->der || sc->bad[0])
 		return 0;
-	if (!(job->der = malloc(len)))
+	if (!(sc->der = malloc(len)))
 		return -1;
-	memcpy(job->der, der, len);
-	job->der_len = len;
+	memcpy(sc->der, der, len);
+	sc->der_len = len;
 	return 0;
 }
 
 static int idx_bad_cert(long pos, const char *reason, void *arg)
 {
-	struct idx_job *job = arg;
+	struct idx_scratch *sc = arg;
 
 	(void)pos;
-	if (!job->der && !job->bad[0])
-		snprintf(job->bad, sizeof job->bad, "%s", reason);
+	if (!sc->der && !sc->bad[0])
+		snprintf(sc->bad, sizeof sc->bad, "%s", reason);
 	return 0;
 }
 
 /* Finds and reads <certs>/<serial>.{pem,der,crt} (the serial as written
  * and in lower case); 1 when no such file exists, file says which was read
  * (its name in the directory). */
-static int idx_load(struct idx_job *job, const char *serial, char file[IDX_NAME_MAX])
+static int idx_load(const struct idx_job *job, struct idx_scratch *sc, const char *serial,
+		    char file[IDX_NAME_MAX])
 {
 	static const char *const exts[] = {".pem", ".der", ".crt"};
 	size_t n = strlen(serial);
@@ -192,14 +200,14 @@ static int idx_load(struct idx_job *job, const char *serial, char file[IDX_NAME_
 			for (size_t i = 0; i < n; i++)
 				file[i] = c ? (char)tolower((unsigned char)serial[i]) : serial[i];
 			memcpy(file + n, exts[k], 5);
-			if ((rc = idx_read(job, file, &len)) != 0) {
+			if ((rc = idx_read(job, sc, file, &len)) != 0) {
 				if (rc < 0)
 					return -1;
 				continue;
 			}
-			job->bad[0] = '\0';
-			if (x509_split(job->file, len, idx_first_cert, idx_bad_cert, job) < 0)
-				snprintf(job->bad, sizeof job->bad, "out of memory");
+			sc->bad[0] = '\0';
+			if (x509_split(sc->file, len, idx_first_cert, idx_bad_cert, sc) < 0)
+				snprintf(sc->bad, sizeof sc->bad, "out of memory");
 			return 0;
 		}
 	return 1;
@@ -241,8 +249,8 @@ static int idx_reject(struct idx_item *it, const char *fmt, ...)
 #define REJECT(...) return idx_reject(it, __VA_ARGS__)
 
 /* Decodes the certificate the line's file holds, with the line's status. */
-static int idx_cert(struct idx_job *job, char **fld, const char *revoked_at,
-		    const char *reason, struct idx_item *it)
+static int idx_cert(const struct idx_job *job, struct idx_scratch *sc, char **fld,
+		    const char *revoked_at, const char *reason, struct idx_item *it)
 {
 	const struct config *cfg = job->ctx->cfg;
 	struct cert_rec *r = &it->r;
@@ -251,7 +259,7 @@ static int idx_cert(struct idx_job *job, char **fld, const char *revoked_at,
 	const char *status = fld[0][0] == 'V' ? "valid" : fld[0][0] == 'R' ? "revoked" : "expired";
 	int rc;
 
-	rc = idx_load(job, fld[3], file);
+	rc = idx_load(job, sc, fld[3], file);
 	if (rc < 0)
 		return idx_oom(it);
 	if (rc == 1) {
@@ -259,12 +267,12 @@ static int idx_cert(struct idx_job *job, char **fld, const char *revoked_at,
 		REJECT("no certificate file for serial %s (%s): expected '%s/%s.pem' (or .der, .crt)",
 		       fld[3], subj, job->src->certs, fld[3]);
 	}
-	if (!job->der)
+	if (!sc->der)
 		return idx_reject(it, "certificate file '%s/%s' for serial %s: %s", job->certs,
-				  file, fld[3], job->bad[0] ? job->bad : "no certificate in it");
-	rc = x509_read_der(job->der, job->der_len, cfg->identity, cfg->n_identity, r, &pe);
-	free(job->der);
-	job->der = NULL;
+				  file, fld[3], sc->bad[0] ? sc->bad : "no certificate in it");
+	rc = x509_read_der(sc->der, sc->der_len, cfg->identity, cfg->n_identity, r, &pe);
+	free(sc->der);
+	sc->der = NULL;
 	if (rc < 0) {
 		cert_rec_clear(r);
 		rc = idx_reject(it, "certificate file '%s/%s' for serial %s: %s", job->certs, file,
@@ -289,7 +297,8 @@ static int idx_cert(struct idx_job *job, char **fld, const char *revoked_at,
 }
 
 /* Checks one line's fields and decodes its certificate. */
-static int idx_line(struct idx_job *job, char *text, struct idx_item *it)
+static int idx_line(const struct idx_job *job, struct idx_scratch *sc, char *text,
+		    struct idx_item *it)
 {
 	char *fld[IDX_FIELDS + 1], *p = text, *rev_reason = NULL;
 	char t[20], revoked_at[20];
@@ -336,10 +345,11 @@ static int idx_line(struct idx_job *job, char *text, struct idx_item *it)
 		memmove(fld[3] + 1, fld[3], sl + 1);
 		fld[3][0] = '0';
 	}
-	return idx_cert(job, fld, fld[0][0] == 'R' ? revoked_at : NULL, reason, it);
+	return idx_cert(job, sc, fld, fld[0][0] == 'R' ? revoked_at : NULL, reason, it);
 }
 
-/* The worker: the next non-blank line's item, NULL after the last. */
+/* One worker at a time: the next non-blank line's item, to decode (or one
+ * that stops the file), NULL after the last. */
 static void *idx_next(void *arg)
 {
 	struct idx_job *job = arg;
@@ -378,14 +388,26 @@ static void *idx_next(void *arg)
 	/* room for idx_line to pad an odd-length serial */
 	if (!(line = malloc((size_t)n + 2))) {
 		idx_oom(it);
+		job->finished = 1;
 	} else {
 		memcpy(line, job->buf, (size_t)n + 1);
-		idx_line(job, line, it);
-		free(line);
+		it->kind = IDX_LINE;
+		it->text = line;
 	}
-	if (it->kind == IDX_FAIL)
-		job->finished = 1;
 	return it;
+}
+
+/* Any worker: decodes a line's item in place. */
+static void idx_work(void *item, void *arg, unsigned worker)
+{
+	struct idx_item *it = item;
+	struct idx_job *job = arg;
+
+	if (it->kind != IDX_LINE)
+		return;
+	idx_line(job, &job->scratch[worker], it->text, it);
+	free(it->text);
+	it->text = NULL;
 }
 
 static void idx_drop(void *item)
@@ -393,6 +415,7 @@ static void idx_drop(void *item)
 	struct idx_item *it = item;
 
 	cert_rec_clear(&it->r);
+	free(it->text);
 	free(it->reason);
 	free(it->err);
 	free(it);
@@ -413,6 +436,7 @@ static int idx_consume(void *item, void *arg, struct err *e)
 	case IDX_REJECT:
 		rc = ingest_reject(job->ctx, job->f, it->line, e, "%s", it->reason);
 		break;
+	case IDX_LINE: /* not decoded: the pipe decodes every item it passes on */
 	case IDX_FAIL:
 		/* without err, the worker ran out of memory */
 		if (it->err)
@@ -432,7 +456,7 @@ static int idx_file(struct idx_job *job, const char *path, struct err *e)
 	if (!(job->fp = fopen(path, "r")))
 		return err_set(e, CA_EIO, path, 0, 0, "unable to open '%s': %s", path,
 			       strerror(errno));
-	rc = ingest_pipe_run(idx_next, job, idx_consume, job, idx_drop, e);
+	rc = ingest_pipe_run_par(idx_next, idx_work, job, idx_consume, job, idx_drop, e);
 	if (!rc && job->oom)
 		rc = err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
 	free(job->buf);
@@ -474,8 +498,10 @@ int src_openssl_index(struct ingest_ctx *ctx, const struct source_cfg *src, stru
 	}
 	if (job.dirfd >= 0)
 		close(job.dirfd);
-	free(job.file);
-	free(job.der);
+	for (size_t i = 0; i < INGEST_PIPE_WORKERS; i++) {
+		free(job.scratch[i].file);
+		free(job.scratch[i].der);
+	}
 	free(index);
 	free(certs);
 	return rc < 0 ? -1 : 0;

@@ -4,11 +4,15 @@
  * batches go back to the producing thread to be dropped (an item's memory is
  * freed by the thread that allocated it); a failing consume stops the
  * producer and still drops every item; with one thread the two alternate.
+ * The same for ingest_pipe_run_par, whose items are read by one worker at a
+ * time and decoded by several at once: still consumed in reading order,
+ * each decoded once, each worker index always the same thread.
  */
 #include <check.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ingest.h"
 #include "testutil.h"
@@ -19,6 +23,7 @@
 struct item {
 	long n;
 	pthread_t made_by;
+	int worked;                  /* times work decoded it */
 };
 
 struct run {
@@ -27,7 +32,13 @@ struct run {
 	int dropped[N + 1];
 	long dropped_by_maker;       /* dropped in the thread that produced it */
 	int out_of_order;
-	pthread_mutex_t mu;          /* drop runs in either thread */
+	pthread_mutex_t mu;          /* drop and work run in any thread */
+	/* ingest_pipe_run_par: */
+	long not_worked;             /* consumed before work decoded it */
+	long worked_by[INGEST_PIPE_WORKERS]; /* items decoded by worker i */
+	pthread_t worker_thread[INGEST_PIPE_WORKERS];
+	int worker_moved;            /* a worker index seen in two threads */
+	int bad_worker;              /* an index out of range */
 };
 
 static struct run *r;
@@ -43,6 +54,7 @@ static void *produce(void *arg)
 	ck_assert_ptr_nonnull(it);
 	it->n = ++run->produced;
 	it->made_by = pthread_self();
+	it->worked = 0;
 	return it;
 }
 
@@ -53,6 +65,8 @@ static int consume(void *item, void *arg, struct err *e)
 
 	if (it->n != run->consumed + 1)
 		run->out_of_order = 1;
+	if (it->worked != 1)
+		run->not_worked++;
 	run->consumed = it->n;
 	if (it->n == run->fail_at)
 		return err_set(e, CA_EINPUT, "log", (int)it->n, 0, "stop here");
@@ -69,6 +83,27 @@ static void drop(void *item)
 		r->dropped_by_maker++;
 	pthread_mutex_unlock(&r->mu);
 	free(it);
+}
+
+/* Decoding takes a while (20 µs an item), so that workers overlap. */
+static void work(void *item, void *arg, unsigned worker)
+{
+	struct run *run = arg;
+	struct item *it = item;
+	struct timespec ts = {0, 20000};
+
+	nanosleep(&ts, NULL);
+	pthread_mutex_lock(&run->mu);
+	it->worked++;
+	if (worker >= INGEST_PIPE_WORKERS) {
+		run->bad_worker = 1;
+	} else {
+		if (run->worked_by[worker]++ &&
+		    !pthread_equal(run->worker_thread[worker], pthread_self()))
+			run->worker_moved = 1;
+		run->worker_thread[worker] = pthread_self();
+	}
+	pthread_mutex_unlock(&run->mu);
 }
 
 static void setup(void)
@@ -142,6 +177,69 @@ START_TEST(one_thread_alternates)
 }
 END_TEST
 
+START_TEST(par_consumed_in_reading_order_each_decoded_once)
+{
+	struct err e = {0};
+	long workers = 0, total = 0;
+
+	setenv("CA_AUDIT_THREADS", "3", 1);
+	ck_assert_int_eq(ingest_pipe_run_par(produce, work, r, consume, r, drop, &e), 0);
+	ck_assert_int_eq(r->produced, N);
+	ck_assert_int_eq(r->consumed, N);
+	ck_assert_int_eq(r->out_of_order, 0);
+	ck_assert_int_eq(r->not_worked, 0);
+	assert_all_dropped_once();
+	ck_assert_int_eq(r->bad_worker, 0);
+	ck_assert_int_eq(r->worker_moved, 0);
+	for (int i = 0; i < INGEST_PIPE_WORKERS; i++) {
+		workers += r->worked_by[i] > 0;
+		total += r->worked_by[i];
+		if (i >= 3)
+			ck_assert_int_eq(r->worked_by[i], 0);
+	}
+	ck_assert_int_eq(total, N);
+	ck_assert_msg(workers >= 2, "only %ld worker decoded items", workers);
+	/* items are dropped by the worker that read them, but for the last
+	 * few batches of each worker */
+	ck_assert_msg(r->dropped_by_maker >= N - 4 * IN_FLIGHT, "only %ld of %d dropped by the "
+		      "thread that made them", r->dropped_by_maker, N);
+}
+END_TEST
+
+START_TEST(par_a_failing_consume_stops_every_worker)
+{
+	struct err e = {0};
+
+	setenv("CA_AUDIT_THREADS", "4", 1);
+	r->fail_at = 1500;
+	ck_assert_int_eq(ingest_pipe_run_par(produce, work, r, consume, r, drop, &e), -1);
+	ck_assert_str_eq(e.msg, "stop here");
+	ck_assert_int_eq(r->consumed, 1500);
+	ck_assert_int_eq(r->out_of_order, 0);
+	ck_assert_int_eq(r->not_worked, 0);
+	/* no more than the batches in flight and one being read */
+	ck_assert_msg(r->produced <= 1500 + IN_FLIGHT + INGEST_PIPE_BATCH, "produced %ld",
+		      r->produced);
+	assert_all_dropped_once();
+}
+END_TEST
+
+START_TEST(par_one_thread_alternates)
+{
+	struct err e = {0};
+
+	setenv("CA_AUDIT_THREADS", "1", 1);
+	r->fail_at = 300;
+	ck_assert_int_eq(ingest_pipe_run_par(produce, work, r, consume, r, drop, &e), -1);
+	ck_assert_int_eq(r->produced, 300);
+	ck_assert_int_eq(r->consumed, 300);
+	ck_assert_int_eq(r->not_worked, 0);
+	ck_assert_int_eq(r->worked_by[0], 300);
+	ck_assert(pthread_equal(r->worker_thread[0], pthread_self()));
+	assert_all_dropped_once();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pipe");
@@ -153,6 +251,9 @@ int main(void)
 	tcase_add_test(tc, consumed_in_order_dropped_once_by_the_maker);
 	tcase_add_test(tc, a_failing_consume_stops_and_drops_the_rest);
 	tcase_add_test(tc, one_thread_alternates);
+	tcase_add_test(tc, par_consumed_in_reading_order_each_decoded_once);
+	tcase_add_test(tc, par_a_failing_consume_stops_every_worker);
+	tcase_add_test(tc, par_one_thread_alternates);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

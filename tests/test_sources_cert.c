@@ -339,6 +339,77 @@ START_TEST(test_openssl_index_file_names)
 }
 END_TEST
 
+/* Every certificate (all columns) and reject of a store, in the order
+ * they were stored. */
+static char *dump_by_rowid(const char *db)
+{
+	static const char *const sql[] = {"SELECT * FROM certificate ORDER BY rowid",
+					  "SELECT * FROM reject ORDER BY rowid"};
+	char *out = strdup("");
+	sqlite3 *h;
+
+	ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
+		sqlite3_stmt *st;
+
+		ck_assert_int_eq(sqlite3_prepare_v2(h, sql[i], -1, &st, NULL), SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			for (int c = 0; c < sqlite3_column_count(st); c++) {
+				const unsigned char *t = sqlite3_column_text(st, c);
+				char *next = tu_fmt("%s%s%c", out, t ? (const char *)t : "-",
+						    c + 1 < sqlite3_column_count(st) ? '|' : '\n');
+
+				free(out);
+				out = next;
+			}
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(h);
+	return out;
+}
+
+/* The certificate files are decoded by several workers at once
+ * (ingest_pipe_run_par); the store gets what one thread gives: every column
+ * of every certificate in the index's order, and the rejects with their
+ * lines. 700 lines are a few of the pipe's batches. */
+START_TEST(test_openssl_index_workers)
+{
+	static const char yaml[] = "ca: {name: X}\nsources:\n  certificates:\n"
+				   "    - {type: openssl-index, index: ca/index.txt,"
+				   " certs: ca/newcerts}\n";
+	char *ds = tu_fmt("%s/many", dir), *cfg = tu_fmt("%s/c.yaml", ds), *one, *three, *db;
+	struct tu_out o = tu_run("'%s' -o '%s' --certs 700 --seed 3 --violations 0.1 &&"
+				 " cd '%s' && sed -i -e '2s/^./Q/' -e '300s/\t[0-9A-F]*\t/\tDEADBEEF\t/'"
+				 " -e '651s/^./Q/' ca/index.txt", tu_gen(), ds, ds);
+
+	ck_assert_msg(o.status == 0, "%s", o.err);
+	tu_out_free(&o);
+	ck_assert_int_eq(tu_write(cfg, yaml), 0);
+	for (int t = 1; t <= 3; t += 2) {
+		o = tu_run("CA_AUDIT_THREADS=%d '%s' --no-progress -c '%s' --db '%s/t%d.db' ingest",
+			   t, tu_bin(), cfg, ds, t);
+		ck_assert_msg(o.status == 0 && strstr(o.err, "700 records, 697 new, 3 rejected"),
+			      "%d threads: %s", t, o.err);
+		tu_out_free(&o);
+	}
+	one = dump_by_rowid(db = tu_fmt("%s/t1.db", ds));
+	free(db);
+	three = dump_by_rowid(db = tu_fmt("%s/t3.db", ds));
+	free(db);
+	ck_assert_msg(!strcmp(one, three), "one thread:\n%.2000s\nthree:\n%.2000s", one, three);
+	ck_assert_msg(strstr(one, "ca/index.txt|2|expected status V, R or E, found 'Q'"), "%s",
+		      strstr(one, "ca/index.txt|"));
+	ck_assert_msg(strstr(one, "ca/index.txt|300|no certificate file for serial DEADBEEF"),
+		      "%s", strstr(one, "ca/index.txt|"));
+	ck_assert_msg(strstr(one, "ca/index.txt|651|expected status"), "%s",
+		      strstr(one, "ca/index.txt|"));
+	free(one);
+	free(three);
+	free(cfg);
+	free(ds);
+}
+END_TEST
+
 START_TEST(test_pem_source)
 {
 	static const char yaml[] =
@@ -476,6 +547,7 @@ static Suite *sources_suite(void)
 	tcase_add_test(tc, test_openssl_index);
 	tcase_add_test(tc, test_openssl_index_rejects);
 	tcase_add_test(tc, test_openssl_index_file_names);
+	tcase_add_test(tc, test_openssl_index_workers);
 	tcase_add_test(tc, test_pem_source);
 	tcase_add_test(tc, test_pem_source_errors);
 	tcase_add_test(tc, test_pathglob);
