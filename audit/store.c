@@ -133,9 +133,15 @@ static int migrate(struct store *s, int version, struct err *e)
 		" PRIMARY KEY(kind, key)) WITHOUT ROWID;",
 		/* 4 -> 5: issuance.t_misdeliver (the view is made again below) */
 		"SELECT 1;",
+		/* 5 -> 6: event_serial without the events naming no certificate */
+		"DROP INDEX IF EXISTS event_serial; CREATE INDEX event_serial ON"
+		" event(serial, kind, at) WHERE serial IS NOT NULL;",
 	};
 	char buf[64];
 
+	/* a step may rebuild an index: seconds on a large store */
+	notef("%s: upgrading the store from schema %d to %d", s->path, version,
+	      STORE_SCHEMA_VERSION);
 	if (exec(s, "BEGIN IMMEDIATE", e))
 		return -1;
 	for (int v = version; v < STORE_SCHEMA_VERSION; v++)
@@ -517,8 +523,8 @@ int store_forget_source(struct store *s, const char *source, struct err *e)
  * with it. */
 static const char *const bulk_indexes[][3] = {
 	{"event", "event_app", "CREATE INDEX IF NOT EXISTS event_app ON event(app, kind, at)"},
-	{"event", "event_serial",
-	 "CREATE INDEX IF NOT EXISTS event_serial ON event(serial, kind, at)"},
+	{"event", "event_serial", "CREATE INDEX IF NOT EXISTS event_serial ON event(serial, kind, at)"
+				  " WHERE serial IS NOT NULL"},
 	{"event", "event_kind", "CREATE INDEX IF NOT EXISTS event_kind ON event(kind, at)"},
 	{"certificate", "certificate_serial",
 	 "CREATE INDEX IF NOT EXISTS certificate_serial ON certificate(serial)"},

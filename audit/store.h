@@ -22,7 +22,7 @@
 #include "err.h"
 #include "records.h"
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 

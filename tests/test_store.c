@@ -127,6 +127,41 @@ START_TEST(older_store_is_migrated)
 }
 END_TEST
 
+/* Schema 5's event_serial held every event; 6 leaves out those naming no
+ * certificate, and a lookup by serial still uses it. */
+START_TEST(schema_5_store_gets_the_partial_event_serial)
+{
+	static const char plan[] = "EXPLAIN QUERY PLAN SELECT at FROM event"
+				   " WHERE serial = '0A' AND kind = 'issue'";
+	struct store *st;
+	struct err e = {0};
+	sqlite3_stmt *q;
+	char *v;
+	int uses = 0;
+
+	ck_assert_int_eq(store_open(path, 0, &st, &e), 0);
+	store_close(st);
+	raw_exec("DROP INDEX event_serial; CREATE INDEX event_serial ON event(serial, kind, at);"
+		 " UPDATE meta SET value = '5' WHERE key = 'schema_version'");
+	ck_assert_msg(store_open(path, 0, &st, &e) == 0, "%s", e.msg);
+	v = store_meta_get(st, "schema_version");
+	ck_assert_int_eq(atoi(v), STORE_SCHEMA_VERSION);
+	free(v);
+	ck_assert_int_eq(sqlite3_prepare_v2(store_db(st), "SELECT sql FROM sqlite_master WHERE"
+					    " name = 'event_serial'", -1, &q, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(q, 0),
+			 "CREATE INDEX event_serial ON event(serial, kind, at) WHERE serial IS NOT NULL");
+	sqlite3_finalize(q);
+	ck_assert_int_eq(sqlite3_prepare_v2(store_db(st), plan, -1, &q, NULL), SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW)
+		uses += strstr((const char *)sqlite3_column_text(q, 3), "INDEX event_serial") != NULL;
+	sqlite3_finalize(q);
+	ck_assert_int_eq(uses, 1);
+	store_close(st);
+}
+END_TEST
+
 START_TEST(foreign_database_is_refused)
 {
 	struct store *st;
@@ -226,6 +261,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, new_store_has_schema_version);
+	tcase_add_test(tc, schema_5_store_gets_the_partial_event_serial);
 	tcase_add_test(tc, newer_store_is_refused);
 	tcase_add_test(tc, older_store_is_migrated);
 	tcase_add_test(tc, foreign_database_is_refused);
