@@ -127,6 +127,24 @@ static void assert_all_dropped_once(void)
 			      i, r->dropped[i]);
 }
 
+/* Runs the pipe (par: ingest_pipe_run_par) with $CA_AUDIT_THREADS threads
+ * and consume failing on item fail_at: the run fails with consume's error,
+ * every item up to it consumed once, in order (and decoded, when par). */
+static void run_to_failure(const char *threads, long fail_at, int par)
+{
+	struct err e = {0};
+
+	setenv("CA_AUDIT_THREADS", threads, 1);
+	r->fail_at = fail_at;
+	ck_assert_int_eq(par ? ingest_pipe_run_par(produce, work, r, consume, r, drop, &e)
+			     : ingest_pipe_run(produce, r, consume, r, drop, &e), -1);
+	ck_assert_str_eq(e.msg, "stop here");
+	ck_assert_int_eq(r->consumed, fail_at);
+	ck_assert_int_eq(r->out_of_order, 0);
+	if (par)
+		ck_assert_int_eq(r->not_worked, 0);
+}
+
 START_TEST(consumed_in_order_dropped_once_by_the_maker)
 {
 	struct err e = {0};
@@ -146,14 +164,7 @@ END_TEST
 
 START_TEST(a_failing_consume_stops_and_drops_the_rest)
 {
-	struct err e = {0};
-
-	setenv("CA_AUDIT_THREADS", "2", 1);
-	r->fail_at = 700;
-	ck_assert_int_eq(ingest_pipe_run(produce, r, consume, r, drop, &e), -1);
-	ck_assert_str_eq(e.msg, "stop here");
-	ck_assert_int_eq(r->consumed, 700);
-	ck_assert_int_eq(r->out_of_order, 0);
+	run_to_failure("2", 700, 0);
 	/* the producer stopped: no more than what the pipe holds, and the
 	 * batch being made and the batches waiting to be dropped */
 	ck_assert_msg(r->produced <= 700 + 2 * IN_FLIGHT + INGEST_PIPE_BATCH, "produced %ld",
@@ -164,14 +175,9 @@ END_TEST
 
 START_TEST(one_thread_alternates)
 {
-	struct err e = {0};
-
-	setenv("CA_AUDIT_THREADS", "1", 1);
-	r->fail_at = 300;
-	ck_assert_int_eq(ingest_pipe_run(produce, r, consume, r, drop, &e), -1);
+	run_to_failure("1", 300, 0);
 	/* produced one at a time: nothing read ahead of the failure */
 	ck_assert_int_eq(r->produced, 300);
-	ck_assert_int_eq(r->consumed, 300);
 	assert_all_dropped_once();
 	ck_assert_int_eq(r->dropped_by_maker, 300);
 }
@@ -208,15 +214,7 @@ END_TEST
 
 START_TEST(par_a_failing_consume_stops_every_worker)
 {
-	struct err e = {0};
-
-	setenv("CA_AUDIT_THREADS", "4", 1);
-	r->fail_at = 1500;
-	ck_assert_int_eq(ingest_pipe_run_par(produce, work, r, consume, r, drop, &e), -1);
-	ck_assert_str_eq(e.msg, "stop here");
-	ck_assert_int_eq(r->consumed, 1500);
-	ck_assert_int_eq(r->out_of_order, 0);
-	ck_assert_int_eq(r->not_worked, 0);
+	run_to_failure("4", 1500, 1);
 	/* no more than the batches in flight and one being read */
 	ck_assert_msg(r->produced <= 1500 + IN_FLIGHT + INGEST_PIPE_BATCH, "produced %ld",
 		      r->produced);
@@ -226,14 +224,8 @@ END_TEST
 
 START_TEST(par_one_thread_alternates)
 {
-	struct err e = {0};
-
-	setenv("CA_AUDIT_THREADS", "1", 1);
-	r->fail_at = 300;
-	ck_assert_int_eq(ingest_pipe_run_par(produce, work, r, consume, r, drop, &e), -1);
+	run_to_failure("1", 300, 1);
 	ck_assert_int_eq(r->produced, 300);
-	ck_assert_int_eq(r->consumed, 300);
-	ck_assert_int_eq(r->not_worked, 0);
 	ck_assert_int_eq(r->worked_by[0], 300);
 	ck_assert(pthread_equal(r->worker_thread[0], pthread_self()));
 	assert_all_dropped_once();
