@@ -129,8 +129,10 @@ static void assert_all_dropped_once(void)
 
 /* Runs the pipe (par: ingest_pipe_run_par) with $CA_AUDIT_THREADS threads
  * and consume failing on item fail_at: the run fails with consume's error,
- * every item up to it consumed once, in order (and decoded, when par). */
-static void run_to_failure(const char *threads, long fail_at, int par)
+ * every item up to it consumed once, in order (and decoded, when par), the
+ * producer stopped after at most max_produced items, every item dropped
+ * once. */
+static void run_to_failure(const char *threads, long fail_at, int par, long max_produced)
 {
 	struct err e = {0};
 
@@ -143,6 +145,9 @@ static void run_to_failure(const char *threads, long fail_at, int par)
 	ck_assert_int_eq(r->out_of_order, 0);
 	if (par)
 		ck_assert_int_eq(r->not_worked, 0);
+	ck_assert_msg(r->produced <= max_produced, "produced %ld, at most %ld expected",
+		      r->produced, max_produced);
+	assert_all_dropped_once();
 }
 
 START_TEST(consumed_in_order_dropped_once_by_the_maker)
@@ -164,21 +169,16 @@ END_TEST
 
 START_TEST(a_failing_consume_stops_and_drops_the_rest)
 {
-	run_to_failure("2", 700, 0);
 	/* the producer stopped: no more than what the pipe holds, and the
 	 * batch being made and the batches waiting to be dropped */
-	ck_assert_msg(r->produced <= 700 + 2 * IN_FLIGHT + INGEST_PIPE_BATCH, "produced %ld",
-		      r->produced);
-	assert_all_dropped_once();
+	run_to_failure("2", 700, 0, 700 + 2 * IN_FLIGHT + INGEST_PIPE_BATCH);
 }
 END_TEST
 
 START_TEST(one_thread_alternates)
 {
-	run_to_failure("1", 300, 0);
 	/* produced one at a time: nothing read ahead of the failure */
-	ck_assert_int_eq(r->produced, 300);
-	assert_all_dropped_once();
+	run_to_failure("1", 300, 0, 300);
 	ck_assert_int_eq(r->dropped_by_maker, 300);
 }
 END_TEST
@@ -214,21 +214,16 @@ END_TEST
 
 START_TEST(par_a_failing_consume_stops_every_worker)
 {
-	run_to_failure("4", 1500, 1);
 	/* no more than the batches in flight and one being read */
-	ck_assert_msg(r->produced <= 1500 + IN_FLIGHT + INGEST_PIPE_BATCH, "produced %ld",
-		      r->produced);
-	assert_all_dropped_once();
+	run_to_failure("4", 1500, 1, 1500 + IN_FLIGHT + INGEST_PIPE_BATCH);
 }
 END_TEST
 
 START_TEST(par_one_thread_alternates)
 {
-	run_to_failure("1", 300, 1);
-	ck_assert_int_eq(r->produced, 300);
+	run_to_failure("1", 300, 1, 300);
 	ck_assert_int_eq(r->worked_by[0], 300);
 	ck_assert(pthread_equal(r->worker_thread[0], pthread_self()));
-	assert_all_dropped_once();
 }
 END_TEST
 
