@@ -179,6 +179,7 @@ START_TEST(one_thread_alternates)
 {
 	/* produced one at a time: nothing read ahead of the failure */
 	run_to_failure("1", 300, 0, 300);
+	ck_assert_int_eq(r->produced, 300);
 	ck_assert_int_eq(r->dropped_by_maker, 300);
 }
 END_TEST
@@ -222,6 +223,7 @@ END_TEST
 START_TEST(par_one_thread_alternates)
 {
 	run_to_failure("1", 300, 1, 300);
+	ck_assert_int_eq(r->produced, 300);
 	ck_assert_int_eq(r->worked_by[0], 300);
 	ck_assert(pthread_equal(r->worker_thread[0], pthread_self()));
 }
