@@ -3,9 +3,12 @@
  * ours or is newer, and idempotent puts.
  */
 #include <check.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store.h"
 #include "testutil.h"
@@ -32,6 +35,26 @@ static void raw_exec(const char *sql)
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
+}
+
+/* Sends stderr to file until stderr_back(the returned descriptor). */
+static int stderr_to(const char *file)
+{
+	int saved = dup(2), fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_ge(fd, 0);
+	fflush(stderr);
+	ck_assert_int_eq(dup2(fd, 2), 2);
+	close(fd);
+	return saved;
+}
+
+static void stderr_back(int saved)
+{
+	fflush(stderr);
+	ck_assert_int_eq(dup2(saved, 2), 2);
+	close(saved);
 }
 
 static int page_size(const char *file)
@@ -136,14 +159,22 @@ START_TEST(schema_5_store_gets_the_partial_event_serial)
 	struct store *st;
 	struct err e = {0};
 	sqlite3_stmt *q;
-	char *v;
-	int uses = 0;
+	char *v, *said, *want, *log = tu_fmt("%s/stderr.txt", dir);
+	int uses = 0, saved;
 
 	ck_assert_int_eq(store_open(path, 0, &st, &e), 0);
 	store_close(st);
 	raw_exec("DROP INDEX event_serial; CREATE INDEX event_serial ON event(serial, kind, at);"
 		 " UPDATE meta SET value = '5' WHERE key = 'schema_version'");
+	saved = stderr_to(log);
 	ck_assert_msg(store_open(path, 0, &st, &e) == 0, "%s", e.msg);
+	stderr_back(saved);
+	/* the user is told why this open takes a while */
+	said = tu_read(log, NULL);
+	want = tu_fmt("%s: upgrading the store from schema 5 to %d", path, STORE_SCHEMA_VERSION);
+	ck_assert_msg(said && strstr(said, want), "stderr: %s", said ? said : "(unreadable)");
+	free(said);
+	free(want);
 	v = store_meta_get(st, "schema_version");
 	ck_assert_int_eq(atoi(v), STORE_SCHEMA_VERSION);
 	free(v);
@@ -159,6 +190,7 @@ START_TEST(schema_5_store_gets_the_partial_event_serial)
 	sqlite3_finalize(q);
 	ck_assert_int_eq(uses, 1);
 	store_close(st);
+	free(log);
 }
 END_TEST
 
