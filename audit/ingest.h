@@ -108,7 +108,8 @@ int ingest_pipe_run(ingest_produce_fn produce, void *parg, ingest_consume_fn con
 		    void *carg, ingest_drop_fn drop, struct err *e);
 
 /* The same with the production split in two, for a source whose records
- * are read cheaply and decoded dearly (a certificate file per index line):
+ * are read cheaply and decoded dearly (a certificate file per index line,
+ * a JSON object per log line):
  * next, called by one worker at a time, returns the next item undecoded;
  * work decodes it in place, in as many workers at once as threads_wanted()
  * allows (at most INGEST_PIPE_WORKERS; worker is 0 .. that less one, for

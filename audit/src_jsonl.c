@@ -337,42 +337,52 @@ static int complete_json(const char *s, size_t n)
 	return v != NULL;
 }
 
-/* The log being read: the worker thread (ingest_pipe_run) reads, parses and
- * validates its lines into jl_items; this thread stores them in order. */
+/* The log being read: the workers (ingest_pipe_run_par) read its lines in
+ * turn, and each parses and validates its lines into jl_items; this thread
+ * stores them in order. The parse is the slower half of event ingest (JSON
+ * and the §5 checks against SQLite's inserts), so two cores parse while the
+ * writer stores. */
 struct jl_job {
 	struct ingest_ctx *ctx;
 	struct ingest_file *f;
-	FILE *fp;
+	FILE *fp;         /* read by one worker at a time */
 	char *buf;        /* getline's */
 	size_t cap;
 	long lineno;
 	int64_t pos;
-	int finished;     /* the worker gave its last item */
-	int oom;          /* ... because it could not allocate the next */
-	struct jsonarena arena;  /* jansson's blocks while a line is parsed */
+	int finished;     /* the last item has been read */
+	int oom;          /* ... because the next could not be allocated */
+	/* jansson's blocks while a line is parsed, one arena per worker */
+	struct jsonarena arena[INGEST_PIPE_WORKERS];
 };
 
 /* What one line gave. Every line read makes an item, blank ones too, so
- * that this thread can advance f->consumed and f->lines in step. */
+ * that this thread can advance f->consumed and f->lines in step. A line to
+ * parse is read as JL_LINE and parsed in place by a worker into JL_EVENT or
+ * JL_REJECT (JL_OOM when that ran out of memory). */
 struct jl_item {
-	enum { JL_EVENT, JL_BLANK, JL_REJECT, JL_INCOMPLETE, JL_IOERR } kind;
+	enum { JL_LINE, JL_EVENT, JL_BLANK, JL_REJECT, JL_INCOMPLETE, JL_IOERR, JL_OOM } kind;
 	long lineno;
 	int64_t pos;          /* bytes consumed after this line */
+	char *text;           /* JL_LINE: the line without its newline */
+	size_t len;
 	struct event_rec ev;  /* JL_EVENT */
 	struct app_rec app;   /* JL_EVENT of kind apply */
 	char *reason;         /* JL_REJECT; strerror for JL_IOERR */
 };
 
-/* Parses one non-blank line into it: an event, or the reason to reject it
- * cut where ingest_reject would cut it. 0, or -1 out of memory. */
-static int parse_line(struct jl_job *job, const char *text, size_t len, struct jl_item *it)
+/* Parses one non-blank line into it with the worker's arena: an event, or
+ * the reason to reject it cut where ingest_reject would cut it. 0, or -1
+ * out of memory. */
+static int parse_line(struct jl_job *job, struct jsonarena *arena, const char *text, size_t len,
+		      struct jl_item *it)
 {
 	struct line l = {0};
 	json_error_t je;
 	char reason[1024];
 	int rc;
 
-	jsonarena_begin(&job->arena);
+	jsonarena_begin(arena);
 	l.obj = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
 	if (!l.obj) {
 		jsonarena_end();
@@ -407,11 +417,12 @@ static void jl_drop(void *item)
 
 	event_rec_clear(&it->ev);
 	app_rec_clear(&it->app);
+	free(it->text);
 	free(it->reason);
 	free(it);
 }
 
-/* The worker: the next line's item, NULL after the last. */
+/* One worker at a time: the next line's item, NULL after the last. */
 static void *jl_next(void *arg)
 {
 	struct jl_job *job = arg;
@@ -462,12 +473,33 @@ static void *jl_next(void *arg)
 	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
 		len--;
 	it->kind = JL_BLANK;
-	if (!blank(text, len) && parse_line(job, text, len, it)) {
-		jl_drop(it);
+	if (blank(text, len))
+		return it;
+	if (!(it->text = malloc(len + 1))) {
+		free(it);
 		job->finished = job->oom = 1;
 		return NULL;
 	}
+	memcpy(it->text, text, len);
+	it->text[len] = '\0';
+	it->len = len;
+	it->kind = JL_LINE;
 	return it;
+}
+
+/* Any worker: parses a line's item in place. */
+static void jl_work(void *item, void *arg, unsigned worker)
+{
+	struct jl_item *it = item;
+	struct jl_job *job = arg;
+	char *text = it->text;
+
+	if (it->kind != JL_LINE)
+		return;
+	it->text = NULL;
+	if (parse_line(job, &job->arena[worker], text, it->len, it))
+		it->kind = JL_OOM;
+	free(text);
 }
 
 /* This thread: stores or rejects one line. -1 only for what stops the
@@ -487,6 +519,10 @@ static int jl_consume(void *item, void *arg, struct err *e)
 	case JL_IOERR:
 		rc = err_set(e, CA_EIO, f->source, (int)it->lineno + 1, 0, "unable to read: %s",
 			     it->reason);
+		break;
+	case JL_LINE: /* not parsed: the pipe parses every item it passes on */
+	case JL_OOM:
+		rc = err_set(e, CA_EINTERNAL, f->source, (int)it->lineno, 0, "out of memory");
 		break;
 	default:
 		f->consumed = it->pos;
@@ -519,12 +555,17 @@ static int ingest_stream(struct ingest_ctx *ctx, struct ingest_file *f, FILE *fp
 			       (long long)job.pos, strerror(errno));
 	/* a line of a few hundred bytes takes a few KiB of jansson's blocks;
 	 * a longer one spills to malloc */
-	if (jsonarena_init(&job.arena, 64 * 1024))
-		return err_set(e, CA_EINTERNAL, f->source, 0, 0, "out of memory");
-	rc = ingest_pipe_run(jl_next, &job, jl_consume, &job, jl_drop, e);
+	for (size_t i = 0; i < INGEST_PIPE_WORKERS; i++)
+		if (jsonarena_init(&job.arena[i], 64 * 1024)) {
+			while (i--)
+				jsonarena_free(&job.arena[i]);
+			return err_set(e, CA_EINTERNAL, f->source, 0, 0, "out of memory");
+		}
+	rc = ingest_pipe_run_par(jl_next, jl_work, &job, jl_consume, &job, jl_drop, e);
 	if (!rc && job.oom)
 		rc = err_set(e, CA_EINTERNAL, f->source, 0, 0, "out of memory");
-	jsonarena_free(&job.arena);
+	for (size_t i = 0; i < INGEST_PIPE_WORKERS; i++)
+		jsonarena_free(&job.arena[i]);
 	free(job.buf);
 	return rc;
 }

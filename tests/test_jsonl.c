@@ -499,6 +499,89 @@ START_TEST(test_files)
 }
 END_TEST
 
+/* A log of n lines of several kinds, local times and offsets mixed, with a
+ * broken line every 400 and a blank one every 900. */
+static char *many_lines(int n)
+{
+	char *out = strdup("");
+
+	for (int i = 1; i <= n; i++) {
+		char *line, *next;
+		int app = i / 3, min = i % 60;
+
+		if (i % 900 == 0)
+			line = strdup("");
+		else if (i % 400 == 0)
+			line = tu_fmt(i % 800 ? "{\"kind\":\"accept\",\"at\":\"2024-03-01\""
+					 : "{\"kind\":\"nosuch\",\"at\":\"2024-03-01\",\"app\":\"A-%d\"}",
+				      app);
+		else if (i % 3 == 0)
+			line = tu_fmt("{\"kind\":\"apply\",\"at\":\"2024-03-01T10:%02d:00\","
+				      "\"app\":\"A-%d\",\"applicant\":{\"type\":\"individual\","
+				      "\"name\":\"张三%d\",\"id_type\":\"resident_id\","
+				      "\"id\":\"11010119900101%04dx\"},\"cert_type\":\"个人证书\"}",
+				      min, app, i, i % 10000);
+		else if (i % 3 == 1)
+			line = tu_fmt("{\"kind\":\"accept\",\"at\":\"2024-03-01T10:%02d:00+08:00\","
+				      "\"app\":\"A-%d\",\"actor\":\"op-%d\"}", min, app, i % 7);
+		else
+			line = tu_fmt("{\"kind\":\"issue\",\"at\":\"2024-03-01T02:%02d:00Z\","
+				      "\"app\":\"A-%d\",\"serial\":\"0%X\"}", min, app, 4096 + i);
+		next = tu_fmt("%s%s\n", out, line);
+		free(line);
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+/* The lines are parsed by several workers at once (CA_AUDIT_THREADS) and
+ * stored by one writer in the order of the file: the events, applications
+ * and rejects are those of one thread, row for row, rowid for rowid. */
+START_TEST(test_workers)
+{
+	static const char *const sql[] = {"SELECT rowid, * FROM event ORDER BY rowid",
+					  "SELECT rowid, * FROM application ORDER BY rowid",
+					  "SELECT rowid, * FROM reject ORDER BY rowid"};
+	char *dir = tu_tmpdir("jsonlw"), *logs = tu_fmt("%s/logs", dir), *text = many_lines(3000);
+	char *log, *cfg, *dump[2], *db;
+	struct tu_out o;
+
+	ck_assert_int_eq(mkdir(logs, 0700), 0);
+	log = tu_write_in(logs, "ra-1.jsonl", text);
+	cfg = tu_write_in(dir, "c.yaml", "ca: {name: X}\n" DEFAULT_ZONE "sources:\n" SOURCES);
+	for (int k = 0; k < 2; k++) {
+		o = tu_run("CA_AUDIT_THREADS=%d '%s' --no-progress -c '%s' --db '%s/t%d.db' ingest",
+			   1 + 2 * k, tu_bin(), cfg, dir, k);
+		/* 3000 lines: 3 blank, 7 broken */
+		ck_assert_msg(o.status == 0 && strstr(o.err, "2997 records, 2990 new, 7 rejected"),
+			      "%d threads: %s", 1 + 2 * k, o.err);
+		tu_out_free(&o);
+		dump[k] = tu_dump(db = tu_fmt("%s/t%d.db", dir, k), sql, 3);
+		free(db);
+	}
+	ck_assert_msg(!strcmp(dump[0], dump[1]), "one thread:\n%.2000s\nthree:\n%.2000s", dump[0],
+		      dump[1]);
+	/* each event and each reject names its file and line */
+	ck_assert_int_eq(tu_count_lines(dump[0], "|logs/ra-1.jsonl|"), 2990 + 7);
+	/* an application per apply line: every third, less the blank and
+	 * broken ones among them (900, 1800, 2700; 1200, 2400) */
+	ck_assert_int_eq(tu_count_lines(dump[0], "|11010119900101"), 995);
+	ck_assert_msg(strstr(dump[0], "|logs/ra-1.jsonl|800|unknown kind 'nosuch'"), "%s",
+		      strstr(dump[0], "|logs/ra-1.jsonl|400|"));
+	ck_assert_msg(strstr(dump[0], "|logs/ra-1.jsonl|2800|invalid JSON"), "%s",
+		      strstr(dump[0], "|logs/ra-1.jsonl|400|"));
+	for (int k = 0; k < 2; k++)
+		free(dump[k]);
+	free(cfg);
+	free(log);
+	free(text);
+	free(logs);
+	tu_rmdir(dir);
+	free(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("jsonl");
@@ -515,6 +598,7 @@ int main(void)
 	tcase_add_test(tc, test_strict);
 	tcase_add_test(tc, test_line_forms);
 	tcase_add_test(tc, test_files);
+	tcase_add_test(tc, test_workers);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -345,27 +345,8 @@ static char *dump_by_rowid(const char *db)
 {
 	static const char *const sql[] = {"SELECT * FROM certificate ORDER BY rowid",
 					  "SELECT * FROM reject ORDER BY rowid"};
-	char *out = strdup("");
-	sqlite3 *h;
 
-	ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
-		sqlite3_stmt *st;
-
-		ck_assert_int_eq(sqlite3_prepare_v2(h, sql[i], -1, &st, NULL), SQLITE_OK);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			for (int c = 0; c < sqlite3_column_count(st); c++) {
-				const unsigned char *t = sqlite3_column_text(st, c);
-				char *next = tu_fmt("%s%s%c", out, t ? (const char *)t : "-",
-						    c + 1 < sqlite3_column_count(st) ? '|' : '\n');
-
-				free(out);
-				out = next;
-			}
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(h);
-	return out;
+	return tu_dump(db, sql, sizeof sql / sizeof *sql);
 }
 
 /* The certificate files are decoded by several workers at once

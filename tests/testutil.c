@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include <check.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,32 @@ int tu_count_lines(const char *s, const char *needle)
 		s += len + (eol ? 1 : 0);
 	}
 	return n;
+}
+
+char *tu_dump(const char *db, const char *const *sql, size_t n)
+{
+	char *out = strdup("");
+	sqlite3 *h;
+
+	ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st;
+
+		ck_assert_msg(sqlite3_prepare_v2(h, sql[i], -1, &st, NULL) == SQLITE_OK, "%s: %s",
+			      sql[i], sqlite3_errmsg(h));
+		while (sqlite3_step(st) == SQLITE_ROW)
+			for (int c = 0; c < sqlite3_column_count(st); c++) {
+				const unsigned char *t = sqlite3_column_text(st, c);
+				char *next = tu_fmt("%s%s%c", out, t ? (const char *)t : "-",
+						    c + 1 < sqlite3_column_count(st) ? '|' : '\n');
+
+				free(out);
+				out = next;
+			}
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(h);
+	return out;
 }
 
 void tu_src_open(struct tu_src *x, const char *sources_yaml)

@@ -43,6 +43,10 @@ char *tu_write_in(const char *dir, const char *name, const char *text);
 char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Number of lines of s that contain needle. */
 int tu_count_lines(const char *s, const char *needle);
+/* The rows of the n queries on the database file db, opened read-only, one
+ * line per row, columns joined by '|' and NULL as '-' (owned); a failure
+ * fails the test. */
+char *tu_dump(const char *db, const char *const *sql, size_t n);
 
 /* A configuration and a store in dir, for suites that call the ingest
  * directly. dir is set by the caller (tu_tmpdir) and owned by the fixture. */
