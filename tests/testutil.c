@@ -166,9 +166,12 @@ int tu_count_lines(const char *s, const char *needle)
 
 char *tu_dump(const char *db, const char *const *sql, size_t n)
 {
-	char *out = strdup("");
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
 	sqlite3 *h;
 
+	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_stmt *st;
@@ -178,15 +181,14 @@ char *tu_dump(const char *db, const char *const *sql, size_t n)
 		while (sqlite3_step(st) == SQLITE_ROW)
 			for (int c = 0; c < sqlite3_column_count(st); c++) {
 				const unsigned char *t = sqlite3_column_text(st, c);
-				char *next = tu_fmt("%s%s%c", out, t ? (const char *)t : "-",
-						    c + 1 < sqlite3_column_count(st) ? '|' : '\n');
 
-				free(out);
-				out = next;
+				fprintf(f, "%s%c", t ? (const char *)t : "-",
+					c + 1 < sqlite3_column_count(st) ? '|' : '\n');
 			}
 		sqlite3_finalize(st);
 	}
 	sqlite3_close(h);
+	ck_assert_int_eq(fclose(f), 0);
 	return out;
 }
 
