@@ -339,9 +339,9 @@ static int complete_json(const char *s, size_t n)
 
 /* The log being read: the workers (ingest_pipe_run_par) read its lines in
  * turn, and each parses and validates its lines into jl_items; this thread
- * stores them in order. The parse is the slower half of event ingest (JSON
- * and the §5 checks against SQLite's inserts), so two cores parse while the
- * writer stores. */
+ * stores them in order. Parsing (JSON and the §5 checks) costs more than
+ * storing, so one parse thread held the writer back; with one per core it
+ * no longer does. */
 struct jl_job {
 	struct ingest_ctx *ctx;
 	struct ingest_file *f;
