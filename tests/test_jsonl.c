@@ -503,10 +503,13 @@ END_TEST
  * broken line every 400 and a blank one every 900. */
 static char *many_lines(int n)
 {
-	char *out = strdup("");
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
 
+	ck_assert_ptr_nonnull(f);
 	for (int i = 1; i <= n; i++) {
-		char *line, *next;
+		char *line;
 		int app = i / 3, min = i % 60;
 
 		if (i % 900 == 0)
@@ -527,11 +530,10 @@ static char *many_lines(int n)
 		else
 			line = tu_fmt("{\"kind\":\"issue\",\"at\":\"2024-03-01T02:%02d:00Z\","
 				      "\"app\":\"A-%d\",\"serial\":\"0%X\"}", min, app, 4096 + i);
-		next = tu_fmt("%s%s\n", out, line);
+		fprintf(f, "%s\n", line);
 		free(line);
-		free(out);
-		out = next;
 	}
+	ck_assert_int_eq(fclose(f), 0);
 	return out;
 }
 
