@@ -105,7 +105,7 @@ static const char *action_name(int action)
 static int authorize(void *ctx, int action, const char *a, const char *b,
 		     const char *dbname, const char *trigger)
 {
-	struct engine *g = ctx;
+	struct item_reader *g = ctx;
 
 	(void)dbname;
 	(void)trigger;
@@ -185,16 +185,35 @@ static int names(const char *sql, const char *name)
 	return 0;
 }
 
-/* Materialises each view sql names, the first time it is named in the run
- * (matcache.h); returns 0, or 1 with the item failed. */
-static int materialise(struct engine *g, struct item_run *x, const char *sql)
+int engine_item_reads_run(const struct rule_item *it)
 {
+	static const char *const written[] = {"finding", "item_result", "run"};
+	const char *sql[] = {it->check.from, it->check.where, it->check.date, it->check.key,
+			     it->check.sql, it->check.checked, it->metric.sql};
+
+	for (size_t k = 0; k < sizeof sql / sizeof *sql; k++)
+		for (size_t w = 0; sql[k] && w < sizeof written / sizeof *written; w++)
+			if (names(sql[k], written[w]))
+				return 1;
+	return 0;
+}
+
+/* Materialises each view sql names, the first time it is named in the run
+ * (matcache.h), on the run's own connection; a worker's finds them made
+ * before the items ran. Returns 0, or 1 with the item failed. */
+static int materialise(struct item_reader *r, struct item_run *x, const char *sql)
+{
+	struct engine *g = r->g;
+
 	for (unsigned i = 0; i < MATCACHE_N; i++) {
 		struct err me = {0};
 		double t0 = time_monotonic();
 
 		if ((g->mc.used & 1u << i) || !names(sql, matcache_name(i)))
 			continue;
+		if (!r->own)
+			return engine_item_fail(x, "the kept view '%s' was not made before the"
+						" items ran", matcache_name(i));
 		if (matcache_use(&g->mc, i, &me))
 			return engine_item_fail(x, "unable to materialise '%s': %s", matcache_name(i),
 					 me.msg);
@@ -206,25 +225,25 @@ static int materialise(struct engine *g, struct item_run *x, const char *sql)
 
 /* Prepares checklist SQL under the authorizer and binds the parameters;
  * returns 0, or 1 with the item failed. */
-int engine_prepare_ro(struct engine *g, struct item_run *x, const char *sql,
+int engine_prepare_ro(struct item_reader *r, struct item_run *x, const char *sql,
 		      sqlite3_stmt **out)
 {
 	const char *tail = NULL;
 	int rc;
 
 	*out = NULL;
-	g->refused[0] = '\0';
-	g->reads_run = 0;
-	if (materialise(g, x, sql))
+	r->refused[0] = '\0';
+	r->reads_run = 0;
+	if (materialise(r, x, sql))
 		return 1;
-	sqlite3_set_authorizer(g->db, authorize, g);
-	rc = sqlite3_prepare_v2(g->db, sql, -1, out, &tail);
-	sqlite3_set_authorizer(g->db, NULL, NULL);
+	sqlite3_set_authorizer(r->db, authorize, r);
+	rc = sqlite3_prepare_v2(r->db, sql, -1, out, &tail);
+	sqlite3_set_authorizer(r->db, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		if (g->refused[0])
+		if (r->refused[0])
 			return engine_item_fail(x, "refused: %s is not allowed (checklist SQL is"
-					    " read-only)", g->refused);
-		return engine_item_fail(x, "invalid SQL: %s", sqlite3_errmsg(g->db));
+					    " read-only)", r->refused);
+		return engine_item_fail(x, "invalid SQL: %s", sqlite3_errmsg(r->db));
 	}
 	if (!*out)
 		return engine_item_fail(x, "the SQL is empty");
@@ -239,7 +258,7 @@ int engine_prepare_ro(struct engine *g, struct item_run *x, const char *sql,
 		*out = NULL;
 		return engine_item_fail(x, "refused: the statement writes (checklist SQL is read-only)");
 	}
-	if (engine_bind_params(g, x, *out)) {
+	if (engine_bind_params(r->g, x, *out)) {
 		sqlite3_finalize(*out);
 		*out = NULL;
 		return 1;
@@ -264,9 +283,7 @@ static void date_next(const char *d, char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
-/* The item's scope as UTC bounds; returns 0 when it is empty (the item is
- * not in effect during the checklist's scope). */
-static int item_scope(const struct checklist *cl, const struct rule_item *it,
+int engine_item_scope(const struct checklist *cl, const struct rule_item *it,
 		      char start[20], char end[20])
 {
 	const char *lo = cl->scope_from, *hi = cl->scope_to;
@@ -358,42 +375,48 @@ static int previous_run(struct engine *g, struct item_run *x, struct err *e)
 	return rc == SQLITE_ROW ? 0 : engine_db_fail(g, e, "unable to read the previous run");
 }
 
-/* A checklist's SQL may not run forever (an unbounded recursive CTE is
- * valid read-only SQL): SQLite calls this every few thousand steps and the
- * statement is interrupted once the item's budget is spent. */
-struct budget {
-	double deadline;  /* time_monotonic() */
-	int spent;
-};
-
-static int budget_check(void *p)
+/* A row found on the run's own connection: stored at once. */
+static int store_found(struct item_reader *r, struct item_run *x, const char *key,
+		       const char *date, const char *evidence, struct err *e)
 {
-	struct budget *b = p;
-
-	if (time_monotonic() >= b->deadline)
-		b->spent = 1;
-	return b->spent;
+	return engine_put_finding(r->g, x, key, date, evidence, x->it->check.message, e);
 }
 
-static int run_budgeted(struct engine *g, struct item_run *x, struct err *e)
+/* The automated item x evaluated (by a worker when par is given, else
+ * here) and settled. 0, or -1 with e set. */
+static int evaluate_item(struct engine *g, struct engine_par *par, size_t k,
+			 struct item_run *x, struct err *e)
 {
-	struct budget b = {.deadline = time_monotonic() + g->item_seconds};
+	double m0 = g->mat_seconds, t0 = time_monotonic();
 	int rc;
 
-	sqlite3_progress_handler(g->db, 10000, budget_check, &b);
-	rc = x->it->kind == RULE_CHECK ? engine_run_check(g, x, e) : engine_run_metric(g, x, e);
-	sqlite3_progress_handler(g->db, 0, NULL, NULL);
-	if (rc >= 0 && b.spent)
-		engine_item_fail(x, "the SQL ran longer than its budget of %g s (set"
-			  " CA_AUDIT_ITEM_SECONDS to allow more)", g->item_seconds);
-	return rc;
+	if (par)
+		rc = engine_par_take(par, k, x, e);
+	else {
+		rc = engine_evaluate(g->own, x, e);
+		x->seconds = time_monotonic() - t0;
+	}
+	if (rc < 0 || (rc == 0 && engine_settle(g, x, e)))
+		return -1;
+	/* the first item naming a view pays for making (or refreshing) it:
+	 * said apart when it shows at the printed precision, so that the
+	 * item's own time reads true */
+	m0 = g->mat_seconds - m0;
+	if (m0 >= 0.005)
+		debugf("checklist '%s' item '%s': %s in %.2f s (and %.2f s making views)",
+		       x->cl->id, x->it->id, x->result, x->seconds - m0, m0);
+	else
+		debugf("checklist '%s' item '%s': %s in %.2f s", x->cl->id, x->it->id, x->result,
+		       x->seconds);
+	return 0;
 }
 
-static int run_item(struct engine *g, const struct checklist *cl, const struct rule_item *it,
-		    struct err *e)
+/* Item k of the run (numbered across the checklists) evaluated, or
+ * answered from the attestations, and its result stored. */
+static int run_item(struct engine *g, struct engine_par *par, size_t k,
+		    const struct checklist *cl, const struct rule_item *it, struct err *e)
 {
 	struct item_run x = {.cl = cl, .it = it, .checked = -1, .result = "manual"};
-	int rc = 0;
 
 	if (previous_run(g, &x, e))
 		return -1;
@@ -402,26 +425,11 @@ static int run_item(struct engine *g, const struct checklist *cl, const struct r
 		x.result = a ? a->result : "manual";
 		if (a && a->note)
 			snprintf(x.note, sizeof x.note, "%s", a->note);
-	} else if (!item_scope(cl, it, x.start, x.end)) {
+	} else if (!engine_item_scope(cl, it, x.start, x.end)) {
 		x.result = "na";
 		snprintf(x.note, sizeof x.note, "not in effect within the checklist's scope");
-	} else {
-		double t0 = time_monotonic(), m0 = g->mat_seconds;
-
-		rc = run_budgeted(g, &x, e);
-		if (rc < 0)
-			return -1;
-		/* the first item naming a view pays for making (or refreshing) it:
-		 * said apart when it shows at the printed precision, so that the
-		 * item's own time reads true */
-		m0 = g->mat_seconds - m0;
-		if (m0 >= 0.005)
-			debugf("checklist '%s' item '%s': %s in %.2f s (and %.2f s making"
-			       " views)", cl->id, it->id, x.result, time_monotonic() - t0 - m0, m0);
-		else
-			debugf("checklist '%s' item '%s': %s in %.2f s", cl->id, it->id, x.result,
-			       time_monotonic() - t0);
-	}
+	} else if (evaluate_item(g, par, k, &x, e))
+		return -1;
 	if (!strcmp(x.result, "error")) {
 		if (!g->sum->errors++)
 			err_set(&g->sum->first_error, CA_EINPUT, cl->path, it->line, 0,
@@ -452,25 +460,37 @@ static int load_attestations(struct engine *g, struct checklist *const *lists, s
 	return rc;
 }
 
-static int fill_list(struct engine *g, const char *table, const struct strlist *l,
-		     struct err *e)
+static int fill_list(struct engine *g, sqlite3 *db, const char *table,
+		     const struct strlist *l, struct err *e)
 {
 	sqlite3_stmt *st;
 	char sql[80];
 
 	snprintf(sql, sizeof sql, "INSERT INTO temp.%s(v) VALUES(?)", table);
-	if (sqlite3_prepare_v2(g->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return engine_db_fail(g, e, "unable to prepare the mutual-recognition lists");
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return err_set(e, CA_EDB, store_path(g->st), 0, 0, "unable to prepare the"
+			       " mutual-recognition lists: %s", sqlite3_errmsg(db));
 	for (size_t i = 0; i < l->n; i++) {
 		sqlite3_bind_text(st, 1, l->v[i], -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
+			err_set(e, CA_EDB, store_path(g->st), 0, 0, "unable to fill the"
+				" mutual-recognition lists: %s", sqlite3_errmsg(db));
 			sqlite3_finalize(st);
-			return engine_db_fail(g, e, "unable to fill the mutual-recognition lists");
+			return -1;
 		}
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
 	return 0;
+}
+
+int engine_fill_lists(struct engine *g, sqlite3 *db, struct err *e)
+{
+	const struct config *cfg = g->o->cfg;
+
+	return cfg && (fill_list(g, db, "mr_cert_type", &cfg->mr_cert_types, e) ||
+		       fill_list(g, db, "mr_policy_oid", &cfg->mr_policy_oids, e) ||
+		       fill_list(g, db, "mr_issuer", &cfg->mr_issuers, e)) ? -1 : 0;
 }
 
 /* local_date(utc), and local_midnight('YYYY-MM-DD'): the UTC time the local
@@ -496,9 +516,9 @@ static void fn_time_conv(sqlite3_context *c, int argc, sqlite3_value **v)
 		sqlite3_result_text(c, out, -1, SQLITE_TRANSIENT);
 }
 
-/* The functions and TEMP views checklist SQL may use, on db: the run's
- * connection, or a worker's making the kept views (matcache_prepare). */
-static int conn_setup(sqlite3 *db, void *path, struct err *e)
+/* The run's connection, a worker's making the kept views (matcache_prepare)
+ * or one evaluating items (engine_par.c). */
+int engine_conn_setup(sqlite3 *db, void *path, struct err *e)
 {
 	const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
 
@@ -521,17 +541,16 @@ static int set_up(struct engine *g, struct err *e)
 	const struct config *cfg = g->o->cfg;
 	char next[11], t[20];
 
-	if (conn_setup(g->db, (void *)store_path(g->st), e))
+	if (engine_conn_setup(g->db, (void *)store_path(g->st), e))
 		return -1;
 	if (threads_wanted() > 1)
-		g->mc.src = (struct parcopy_src){.path = store_path(g->st), .setup = conn_setup,
+		g->mc.src = (struct parcopy_src){.path = store_path(g->st),
+						 .setup = engine_conn_setup,
 						 .arg = (void *)store_path(g->st)};
 	g->rev_h = cfg ? cfg->revocation_hours : 24;
 	g->crl_h = cfg ? cfg->crl_publish_hours : 24;
 	g->max_days = cfg ? cfg->max_validity_days : 1825;
-	if (cfg && (fill_list(g, "mr_cert_type", &cfg->mr_cert_types, e) ||
-		    fill_list(g, "mr_policy_oid", &cfg->mr_policy_oids, e) ||
-		    fill_list(g, "mr_issuer", &cfg->mr_issuers, e)))
+	if (engine_fill_lists(g, g->db, e))
 		return -1;
 	date_next(g->o->as_of, next);
 	if (time_local_date_utc(next, t))
@@ -603,7 +622,7 @@ static unsigned views_named(struct checklist *const *lists, size_t n)
 					     it->check.sql, it->check.checked, it->metric.sql};
 			char start[20], end[20];
 
-			if (it->kind == RULE_MANUAL || !item_scope(lists[i], it, start, end))
+			if (it->kind == RULE_MANUAL || !engine_item_scope(lists[i], it, start, end))
 				continue;
 			for (unsigned v = 0; v < MATCACHE_N; v++)
 				for (size_t k = 0; k < sizeof sql / sizeof *sql; k++)
@@ -613,9 +632,11 @@ static unsigned views_named(struct checklist *const *lists, size_t n)
 	return want;
 }
 
+/* The items evaluated, on workers' connections too when shared. */
 static int evaluate(struct engine *g, struct checklist *const *lists, size_t n,
-		    struct err *e)
+		    int shared, struct err *e)
 {
+	struct engine_par *par = shared ? engine_par_start(g, lists, n) : NULL;
 	uint64_t total = 0, done = 0;
 	sqlite3_stmt *end = g->w[W_RUN_END];
 	int rc;
@@ -625,17 +646,65 @@ static int evaluate(struct engine *g, struct checklist *const *lists, size_t n,
 	progress_start("checking", total);
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < lists[i]->n_items; j++) {
-			if (run_item(g, lists[i], &lists[i]->items[j], e)) {
+			if (run_item(g, par, done, lists[i], &lists[i]->items[j], e)) {
 				progress_end();
+				engine_par_stop(par);
 				return -1;
 			}
 			progress_update(++done);
 		}
 	progress_end();
+	engine_par_stop(par);
 	sqlite3_bind_int64(end, 1, g->sum->run);
 	rc = sqlite3_step(end);
 	sqlite3_reset(end);
 	return rc == SQLITE_DONE ? 0 : engine_db_fail(g, e, "unable to finish the run");
+}
+
+/* Other connections' commits to the store since db's last transaction;
+ * -1 when it cannot be read. */
+static int64_t data_version(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Makes every view the items name and commits them (with the other writes
+ * of the open transaction), then opens the run's transaction: workers'
+ * connections read the last commit, and so must find the views in it.
+ * Returns 1 when they can (no other connection committed in between), 0
+ * when the items must be evaluated on this connection, -1 with e set. */
+static int share_views(struct engine *g, unsigned want, struct err *e)
+{
+	int64_t before, after;
+
+	if (!matcache_shared(&g->mc))
+		return 0;
+	if (matcache_prepare(&g->mc, want, e))
+		return -1;
+	for (unsigned i = 0; i < MATCACHE_N; i++)
+		if ((want & 1u << i) && matcache_use(&g->mc, i, e))
+			return -1;
+	if (store_commit(g->st, e))
+		return -1;
+	before = data_version(g->db);
+	if (store_begin(g->st, e))
+		return -1;
+	after = data_version(g->db);
+	if (before >= 0 && before == after)
+		return 1;
+	/* the views may not show that write: made (or refreshed) again here */
+	debugf("the store was written while the check began: its items are evaluated"
+	       " one after another");
+	matcache_release(&g->mc);
+	return 0;
 }
 
 /* Seconds one item's SQL may run: $CA_AUDIT_ITEM_SECONDS, default 600 (a
@@ -659,8 +728,11 @@ int engine_run(struct store *st, struct checklist *const *lists, size_t n,
 {
 	struct engine g = {.st = st, .db = store_db(st), .o = o, .sum = sum,
 			   .mc = {.db = store_db(st)}};
-	int rc = -1;
+	struct item_reader own = {.g = &g, .db = store_db(st), .own = 1, .found = store_found};
+	int rc = -1, shared = 0;
 
+	g.own = &own;
+	pthread_mutex_init(&g.counted_mu, NULL);
 	memset(sum, 0, sizeof *sum);
 	g.item_seconds = item_budget();
 	if (o->waivers && findings_waivers_load(o->waivers, &g.waivers, e))
@@ -673,9 +745,11 @@ int engine_run(struct store *st, struct checklist *const *lists, size_t n,
 	/* the engine's own write, before any checklist SQL is prepared under the
 	 * read-only authorizer */
 	if (sync_cps(&g, e) || attest_store(g.db, store_path(st), &g.att, e) ||
-	    (o->rebuild && matcache_drop(g.db, e)) || begin_run(&g, lists, n, e) ||
-	    matcache_prepare(&g.mc, views_named(lists, n), e) ||
-	    evaluate(&g, lists, n, e)) {
+	    (o->rebuild && matcache_drop(g.db, e)) ||
+	    (shared = share_views(&g, views_named(lists, n), e)) < 0 ||
+	    begin_run(&g, lists, n, e) ||
+	    (!shared && matcache_prepare(&g.mc, views_named(lists, n), e)) ||
+	    evaluate(&g, lists, n, shared, e)) {
 		store_rollback(st);
 		goto out;
 	}
@@ -689,6 +763,7 @@ out:
 		sqlite3_finalize(g.w[i]);
 	findings_waivers_free(g.waivers);
 	attest_free(&g.att);
+	pthread_mutex_destroy(&g.counted_mu);
 	return rc;
 }
 

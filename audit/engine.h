@@ -52,7 +52,11 @@ struct engine_summary {
 };
 
 /* Runs lists[0..n-1] (borrowed) as one run, committed as one transaction:
- * an interrupted run leaves no trace. Returns -1 (e set) only when the run
+ * an interrupted run leaves no trace. With more than one thread
+ * (threads.h) the items are evaluated on several connections, which read
+ * the last commit: the kept views the items name (and the configured CPS
+ * versions and attestations) are then committed first, in a transaction of
+ * their own, and the run's follows. Returns -1 (e set) only when the run
  * itself cannot be done (the store fails); item errors are in *sum. */
 int engine_run(struct store *st, struct checklist *const *lists, size_t n,
 	       const struct engine_opts *o, struct engine_summary *sum, struct err *e);

@@ -4,7 +4,9 @@
  * item's scope, each row turned into a finding with its history (new,
  * open, waived; fixed for those of the previous run no longer found), and
  * the records checked counted; a metric item's one number compared with
- * its bound. engine.c runs the items and owns the run; see engine_int.h.
+ * its bound. The SQL runs on a reader (engine_evaluate), the findings are
+ * stored on the run's connection (engine_put_finding, engine_settle).
+ * engine.c runs the items and owns the run; see engine_int.h.
  */
 #include "engine_int.h"
 
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "timeutil.h"
 
 /* ---- findings ---- */
 
@@ -34,7 +37,7 @@ static json_t *column_json(sqlite3_stmt *st, int i)
 	}
 }
 
-static int put_finding(struct engine *g, struct item_run *x, const char *key,
+int engine_put_finding(struct engine *g, struct item_run *x, const char *key,
 		       const char *date, const char *evidence, const char *message,
 		       struct err *e)
 {
@@ -212,7 +215,7 @@ static char *evidence_json(sqlite3_stmt *st, const int *cols, int n)
 	return s;
 }
 
-static int scan_findings(struct engine *g, struct item_run *x, sqlite3_stmt *st,
+static int scan_findings(struct item_reader *r, struct item_run *x, sqlite3_stmt *st,
 			 struct err *e)
 {
 	int kcol = column_index(st, "key"), dcol = column_index(st, "record_date");
@@ -232,7 +235,7 @@ static int scan_findings(struct engine *g, struct item_run *x, sqlite3_stmt *st,
 		if (step == SQLITE_DONE)
 			break;
 		if (step != SQLITE_ROW) {
-			rc = engine_item_fail(x, "the SQL failed: %s", sqlite3_errmsg(g->db));
+			rc = engine_item_fail(x, "the SQL failed: %s", sqlite3_errmsg(r->db));
 			break;
 		}
 		if (!(key = (const char *)sqlite3_column_text(st, kcol)))
@@ -241,8 +244,7 @@ static int scan_findings(struct engine *g, struct item_run *x, sqlite3_stmt *st,
 			rc = err_set(e, CA_EINTERNAL, "", 0, 0, "out of memory");
 			break;
 		}
-		rc = put_finding(g, x, key, (const char *)sqlite3_column_text(st, dcol), ev,
-				 x->it->check.message, e);
+		rc = r->found(r, x, key, (const char *)sqlite3_column_text(st, dcol), ev, e);
 		free(ev);
 	}
 	free(cols);
@@ -252,35 +254,51 @@ static int scan_findings(struct engine *g, struct item_run *x, sqlite3_stmt *st,
 static const char scope_filter[] =
 	" WHERE record_date IS NULL OR (record_date >= :scope_start AND record_date < :scope_end)";
 
-/* x->checked from st, a count, or from the same count made earlier in the
- * run (st's SQL with its values bound is the key). */
-static int count_once(struct engine *g, struct item_run *x, sqlite3_stmt *st)
+/* The count made earlier in the run for key, into *n: 1, or 0 if none. */
+static int counted(struct engine *g, const char *key, int64_t *n)
 {
-	char *key = g->reads_run ? NULL : sqlite3_expanded_sql(st);
+	int found = 0;
+
+	pthread_mutex_lock(&g->counted_mu);
+	for (size_t i = 0; !found && i < g->n_counted; i++)
+		if (!strcmp(g->counted[i].sql, key)) {
+			*n = g->counted[i].n;
+			found = 1;
+		}
+	pthread_mutex_unlock(&g->counted_mu);
+	return found;
+}
+
+/* x->checked from st, a count, or from the same count made earlier in the
+ * run (st's SQL with its values bound is the key; readers share them). */
+static int count_once(struct item_reader *r, struct item_run *x, sqlite3_stmt *st)
+{
+	struct engine *g = r->g;
+	char *key = r->reads_run ? NULL : sqlite3_expanded_sql(st);
 	struct counted *more;
 
-	for (size_t i = 0; key && i < g->n_counted; i++)
-		if (!strcmp(g->counted[i].sql, key)) {
-			x->checked = g->counted[i].n;
-			sqlite3_free(key);
-			return 0;
-		}
+	if (key && counted(g, key, &x->checked)) {
+		sqlite3_free(key);
+		return 0;
+	}
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_free(key);
 		return engine_item_fail(x, "counting the records checked failed: %s",
-					sqlite3_errmsg(g->db));
+					sqlite3_errmsg(r->db));
 	}
 	x->checked = sqlite3_column_int64(st, 0);
+	pthread_mutex_lock(&g->counted_mu);
 	if (key && (more = realloc(g->counted, (g->n_counted + 1) * sizeof *more))) {
 		g->counted = more;
 		if ((more[g->n_counted].sql = strdup(key)))
 			more[g->n_counted++].n = x->checked;
 	}
+	pthread_mutex_unlock(&g->counted_mu);
 	sqlite3_free(key);
 	return 0;
 }
 
-static int count_checked(struct engine *g, struct item_run *x)
+static int count_checked(struct item_reader *r, struct item_run *x)
 {
 	const struct rule_check *c = &x->it->check;
 	sqlite3_stmt *st;
@@ -299,14 +317,14 @@ static int count_checked(struct engine *g, struct item_run *x)
 		inner = NULL;
 	if (!inner)
 		return c->from || c->checked ? engine_item_fail(x, "out of memory") : 0;
-	if (!(rc = engine_prepare_ro(g, x, inner, &st))) {
+	if (!(rc = engine_prepare_ro(r, x, inner, &st))) {
 		sqlite3_finalize(st);
 		if (asprintf(&sql, "SELECT count(*) FROM (%s)%s", inner, scope_filter) < 0)
 			sql = NULL;
-		rc = sql ? engine_prepare_ro(g, x, sql, &st) : engine_item_fail(x, "out of memory");
+		rc = sql ? engine_prepare_ro(r, x, sql, &st) : engine_item_fail(x, "out of memory");
 	}
 	if (!rc) {
-		rc = count_once(g, x, st);
+		rc = count_once(r, x, st);
 		sqlite3_finalize(st);
 	}
 	free(inner);
@@ -314,7 +332,7 @@ static int count_checked(struct engine *g, struct item_run *x)
 	return rc;
 }
 
-int engine_run_check(struct engine *g, struct item_run *x, struct err *e)
+static int eval_check(struct item_reader *r, struct item_run *x, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	char *inner = check_sql(x), *sql = NULL;
@@ -322,7 +340,7 @@ int engine_run_check(struct engine *g, struct item_run *x, struct err *e)
 
 	if (!inner)
 		return 1;
-	if ((rc = engine_prepare_ro(g, x, inner, &st)))
+	if ((rc = engine_prepare_ro(r, x, inner, &st)))
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
@@ -331,19 +349,11 @@ int engine_run_check(struct engine *g, struct item_run *x, struct err *e)
 		rc = engine_item_fail(x, "out of memory");
 		goto out;
 	}
-	if ((rc = engine_prepare_ro(g, x, sql, &st)))
+	if ((rc = engine_prepare_ro(r, x, sql, &st)))
 		goto out;
-	if ((rc = scan_findings(g, x, st, e)))
+	if ((rc = scan_findings(r, x, st, e)))
 		goto out;
-	if ((rc = count_checked(g, x)))
-		goto out;
-	rc = carry_fixed(g, x, e);
-	if (x->open)
-		x->result = "fail";
-	else if (!x->checked && !x->violations)
-		x->result = "na";
-	else
-		x->result = "pass";
+	rc = count_checked(r, x);
 out:
 	sqlite3_finalize(st);
 	free(inner);
@@ -351,37 +361,78 @@ out:
 	return rc;
 }
 
-int engine_run_metric(struct engine *g, struct item_run *x, struct err *e)
+static int eval_metric(struct item_reader *r, struct item_run *x)
 {
-	const struct rule_metric *m = &x->it->metric;
 	sqlite3_stmt *st;
-	char ev[200];
 	int rc;
 
-	if ((rc = engine_prepare_ro(g, x, m->sql, &st)))
+	if ((rc = engine_prepare_ro(r, x, x->it->metric.sql, &st)))
 		return rc;
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		return engine_item_fail(x, rc == SQLITE_DONE ? "the metric SQL returned no row"
-				    : "the metric SQL failed: %s", sqlite3_errmsg(g->db));
+				    : "the metric SQL failed: %s", sqlite3_errmsg(r->db));
 	}
-	if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
-		sqlite3_finalize(st);
+	if (sqlite3_column_type(st, 0) == SQLITE_NULL)
 		x->result = "na";
-		return 0;
+	else {
+		x->value = sqlite3_column_double(st, 0);
+		x->has_value = 1;
 	}
-	x->value = sqlite3_column_double(st, 0);
-	x->has_value = 1;
 	sqlite3_finalize(st);
-	if ((m->has_max && x->value > m->max) || (m->has_min && x->value < m->min)) {
-		snprintf(ev, sizeof ev, "{\"value\":%.17g}", x->value);
-		if (put_finding(g, x, "item", NULL, ev,
-				m->message ? m->message : x->it->title, e))
-			return -1;
+	return 0;
+}
+
+/* A checklist's SQL may not run forever (an unbounded recursive CTE is
+ * valid read-only SQL): SQLite calls this every few thousand steps and the
+ * statement is interrupted once the item's budget is spent. */
+static int budget_check(void *p)
+{
+	struct item_reader *r = p;
+
+	if (time_monotonic() >= r->deadline)
+		r->spent = 1;
+	return r->spent || (r->cancel && __atomic_load_n(r->cancel, __ATOMIC_RELAXED));
+}
+
+int engine_evaluate(struct item_reader *r, struct item_run *x, struct err *e)
+{
+	int rc;
+
+	r->deadline = time_monotonic() + r->g->item_seconds;
+	r->spent = 0;
+	sqlite3_progress_handler(r->db, 10000, budget_check, r);
+	rc = x->it->kind == RULE_CHECK ? eval_check(r, x, e) : eval_metric(r, x);
+	sqlite3_progress_handler(r->db, 0, NULL, NULL);
+	if (rc >= 0 && r->spent)
+		rc = engine_item_fail(x, "the SQL ran longer than its budget of %g s (set"
+				      " CA_AUDIT_ITEM_SECONDS to allow more)", r->g->item_seconds);
+	return rc;
+}
+
+int engine_settle(struct engine *g, struct item_run *x, struct err *e)
+{
+	const struct rule_metric *m = &x->it->metric;
+	char ev[200];
+
+	if (x->it->kind == RULE_METRIC) {
+		if (!x->has_value)
+			return 0;  /* NULL: not applicable, no history either */
+		if ((m->has_max && x->value > m->max) || (m->has_min && x->value < m->min)) {
+			snprintf(ev, sizeof ev, "{\"value\":%.17g}", x->value);
+			if (engine_put_finding(g, x, "item", NULL, ev,
+					       m->message ? m->message : x->it->title, e))
+				return -1;
+		}
 	}
 	if (carry_fixed(g, x, e))
 		return -1;
-	x->result = x->open ? "fail" : "pass";
+	if (x->open)
+		x->result = "fail";
+	else if (x->it->kind == RULE_CHECK && !x->checked && !x->violations)
+		x->result = "na";
+	else
+		x->result = "pass";
 	return 0;
 }

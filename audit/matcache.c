@@ -328,9 +328,25 @@ static int to_make(sqlite3 *db, unsigned i, char **def, struct err *e)
 	return st < 0 ? -1 : 0;
 }
 
+int matcache_views(sqlite3 *db, unsigned used, struct err *e)
+{
+	char sql[160];
+
+	for (unsigned i = 0; i < MATCACHE_N; i++) {
+		if (!(used & 1u << i))
+			continue;
+		snprintf(sql, sizeof sql, "DROP VIEW IF EXISTS temp.%s;"
+			 " CREATE TEMP VIEW %s AS SELECT * FROM main.mat_%s;", views[i].name,
+			 views[i].name, views[i].name);
+		if (exec(db, sql, e, "unable to use a kept view"))
+			return -1;
+	}
+	return 0;
+}
+
 int matcache_use(struct matcache *m, unsigned i, struct err *e)
 {
-	char sql[160], *def = NULL;
+	char *def = NULL;
 	int rc = 0;
 
 	if (i >= MATCACHE_N || (m->used & 1u << i))
@@ -341,10 +357,7 @@ int matcache_use(struct matcache *m, unsigned i, struct err *e)
 		return -1;
 	}
 	free(def);
-	snprintf(sql, sizeof sql, "DROP VIEW IF EXISTS temp.%s;"
-		 " CREATE TEMP VIEW %s AS SELECT * FROM main.mat_%s;", views[i].name,
-		 views[i].name, views[i].name);
-	if (exec(m->db, sql, e, "unable to use a kept view"))
+	if (matcache_views(m->db, 1u << i, e))
 		return -1;
 	m->used |= 1u << i;
 	return 0;
@@ -365,6 +378,11 @@ static int in_wal(sqlite3 *db)
 	return wal;
 }
 
+int matcache_shared(const struct matcache *m)
+{
+	return m->src.path && in_wal(m->db);
+}
+
 int matcache_prepare(struct matcache *m, unsigned want, struct err *e)
 {
 	struct parcopy_job jobs[MATCACHE_N];
@@ -375,7 +393,7 @@ int matcache_prepare(struct matcache *m, unsigned want, struct err *e)
 	double t0 = time_monotonic();
 	int rc = -1;
 
-	if (!m->src.path || !in_wal(m->db))
+	if (!matcache_shared(m))
 		return 0;
 	if (refresh_once(m, e))
 		return -1;

@@ -47,6 +47,15 @@ const char *matcache_name(unsigned i);
  * the caller's transaction. 0, or -1 with e set. */
 int matcache_use(struct matcache *m, unsigned i, struct err *e);
 
+/* The TEMP views of the plain names over the kept tables of the views in
+ * used (bit i: view i), on db: another connection to the store, reading
+ * what this run made and committed. 0, or -1 with e set. */
+int matcache_views(sqlite3 *db, unsigned used, struct err *e);
+
+/* Whether other connections can read the store while m's writes (m->src.path
+ * is set and the store is in WAL mode). */
+int matcache_shared(const struct matcache *m);
+
 /* Makes at once (parcopy.h), in the caller's transaction, the tables of
  * the views in want (bit i: view i) that are missing or stale, when there
  * are two or more, m->src.path is set and the store is in WAL mode;

@@ -1,11 +1,12 @@
 /*
  * threads.h — how many threads ca-audit's parallel steps may use.
  *
- * Two steps use more cores: ingest parses in other threads while one
+ * Three steps use more cores: ingest parses in other threads while one
  * stores (ingest.h) — certificate files and JSON Lines RA logs are decoded
- * by as many workers as this allows, at most four — and the first check
- * makes its kept views at once, each SELECT on a connection of its own
- * (parcopy.h).
+ * by as many workers as this allows, at most four; the first check makes
+ * its kept views at once, each SELECT on a connection of its own
+ * (parcopy.h); and every check evaluates its items on as many connections,
+ * at most four, while one thread stores the findings (engine_par.c).
  * $CA_AUDIT_THREADS=1 keeps each to one thread: for a machine shared with
  * other work, or to compare the two ways' results.
  */
