@@ -692,9 +692,11 @@ static int share_views(struct engine *g, unsigned want, struct err *e)
 	for (unsigned i = 0; i < MATCACHE_N; i++)
 		if ((want & 1u << i) && matcache_use(&g->mc, i, e))
 			return -1;
+	/* read while this transaction holds the write lock: a commit of another
+	 * connection's right after ours changes it; ours does not */
+	before = data_version(g->db);
 	if (store_commit(g->st, e))
 		return -1;
-	before = data_version(g->db);
 	if (store_begin(g->st, e))
 		return -1;
 	after = data_version(g->db);

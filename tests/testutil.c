@@ -18,6 +18,18 @@ static const char *env_or(const char *name, const char *fallback)
 	return v && *v ? v : fallback;
 }
 
+int tu_suite_failures(Suite *s, enum fork_status fork_status)
+{
+	SRunner *r = srunner_create(s);
+	int failed;
+
+	srunner_set_fork_status(r, fork_status);
+	srunner_run_all(r, CK_NORMAL);
+	failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed;
+}
+
 const char *tu_bin(void) { return env_or("CA_AUDIT_BIN", "build/ca-audit"); }
 const char *tu_gen(void) { return env_or("CA_AUDIT_GEN", "build/gen"); }
 const char *tu_root(void) { return env_or("CA_AUDIT_ROOT", "."); }

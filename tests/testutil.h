@@ -10,12 +10,18 @@
 #ifndef CA_TESTUTIL_H
 #define CA_TESTUTIL_H
 
+#include <check.h>
 #include <stddef.h>
 
 #include "config.h"
 #include "err.h"
 #include "ingest.h"
 #include "store.h"
+
+/* Runs suite s (fork_status: CK_FORK, CK_NOFORK, or CK_FORK_GETENV for
+ * $CK_FORK, forking by default) with its runner, which it frees; the number
+ * of its tests that failed. */
+int tu_suite_failures(Suite *s, enum fork_status fork_status);
 
 const char *tu_bin(void);  /* path of ca-audit */
 const char *tu_gen(void);  /* path of the generator */
