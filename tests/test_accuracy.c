@@ -325,7 +325,6 @@ int main(void)
 {
 	Suite *s = suite_create("accuracy");
 	TCase *tc = tcase_create("accuracy");
-	SRunner *sr;
 	int failed;
 
 	tcase_set_timeout(tc, 240);
@@ -334,9 +333,6 @@ int main(void)
 	tcase_add_test(tc, annual_report_deadline);
 	tcase_add_test(tc, clean_data_no_findings);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

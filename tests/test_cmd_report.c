@@ -212,7 +212,6 @@ int main(void)
 {
 	Suite *s = suite_create("cmd_report");
 	TCase *tc = tcase_create("cmd_report");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -222,9 +221,6 @@ int main(void)
 	tcase_add_test(tc, user_errors_have_messages);
 	tcase_add_test(tc, help_lists_the_kinds);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

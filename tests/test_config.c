@@ -465,7 +465,6 @@ int main(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("config");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_test(tc, full_file);
@@ -478,9 +477,6 @@ int main(void)
 	tcase_add_test(tc, missing_file);
 	tcase_add_loop_test(tc, errors, 0, (int)(sizeof bad / sizeof *bad));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -230,7 +230,6 @@ int main(void)
 {
 	Suite *s = suite_create("crash");
 	TCase *tc = tcase_create("crash");
-	SRunner *sr;
 	struct tu_out o;
 	int failed;
 
@@ -256,10 +255,7 @@ int main(void)
 	tcase_add_loop_test(tc, ingest_killed, 0, sizeof ingest_delays / sizeof *ingest_delays);
 	tcase_add_loop_test(tc, check_killed, 0, sizeof check_delays / sizeof *check_delays);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	tu_rmdir(ds);
 	free(ds);
 	free(cfg);

@@ -334,7 +334,6 @@ int main(void)
 {
 	Suite *s = suite_create("crl");
 	TCase *tc = tcase_create("crl");
-	SRunner *sr;
 	int failed;
 
 	tcase_set_timeout(tc, 120);
@@ -346,9 +345,6 @@ int main(void)
 	tcase_add_test(tc, test_rsa_pss);
 	tcase_add_test(tc, test_api_serials_and_generalized_time);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

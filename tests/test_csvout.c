@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "csvout.h"
+#include "testutil.h"
 
 static char *field(const char *s, int text)
 {
@@ -58,15 +59,11 @@ int main(void)
 {
 	Suite *s = suite_create("csvout");
 	TCase *tc = tcase_create("csvout");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_test(tc, quoting);
 	tcase_add_test(tc, formulas_stay_text);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

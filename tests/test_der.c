@@ -12,6 +12,7 @@
 
 #include "crl_der.h"
 #include "der.h"
+#include "testutil.h"
 
 /* Reads buf[0..n) under flags and asserts every field of the element. */
 static void assert_tlv(const unsigned char *buf, size_t n, unsigned flags, unsigned char id,
@@ -306,7 +307,6 @@ int main(void)
 {
 	Suite *s = suite_create("der");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_test(tc, test_short_form);
@@ -320,9 +320,6 @@ int main(void)
 	tcase_add_test(tc, test_not_a_time);
 	tcase_add_test(tc, test_crl_walker_rules);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -418,7 +418,6 @@ int main(void)
 {
 	Suite *s = suite_create("e2e");
 	TCase *tc = tcase_create("pipeline");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -433,9 +432,6 @@ int main(void)
 	tcase_add_test(tc, every_command_has_help);
 	tcase_add_test(tc, demo_writes_every_report_kind);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

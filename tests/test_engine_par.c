@@ -198,7 +198,6 @@ int main(void)
 {
 	Suite *s = suite_create("engine_par");
 	TCase *tc = tcase_create("engine_par");
-	SRunner *r;
 	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -207,9 +206,6 @@ int main(void)
 	tcase_add_test(tc, more_rows_than_the_queue_holds);
 	tcase_add_test(tc, budget_on_a_worker);
 	suite_add_tcase(s, tc);
-	r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

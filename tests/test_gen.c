@@ -550,7 +550,6 @@ int main(void)
 {
 	Suite *s = suite_create("gen");
 	TCase *tc = tcase_create("dataset");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
@@ -566,9 +565,6 @@ int main(void)
 	tcase_add_test(tc, truth_1_2_recomputed);
 	tcase_add_test(tc, usage_errors);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -456,7 +456,6 @@ int main(void)
 {
 	Suite *s = suite_create("hostile");
 	TCase *tc = tcase_create("hostile");
-	SRunner *sr;
 	int failed;
 
 	tcase_set_timeout(tc, 300);
@@ -467,9 +466,6 @@ int main(void)
 	tcase_add_test(tc, output_where_it_cannot_go);
 	tcase_add_test(tc, full_disk);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "idcodes.h"
+#include "testutil.h"
 
 /* Examples from the standards' own texts and public business registries. */
 static const char *good_resident[] = {"11010519491231002X", "310104198511300049", NULL};
@@ -197,7 +198,6 @@ int main(void)
 {
 	Suite *s = suite_create("idcodes");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_test(tc, test_resident_examples);
@@ -208,9 +208,6 @@ int main(void)
 	tcase_add_test(tc, test_org_code_check_ends);
 	tcase_add_test(tc, test_id_valid);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -129,7 +129,6 @@ int main(void)
 {
 	Suite *s = suite_create("jsonarena");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -138,9 +137,6 @@ int main(void)
 	tcase_add_test(tc, outside_the_bracket_is_malloc);
 	tcase_add_test(tc, other_threads_are_not_in_the_bracket);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -588,7 +588,6 @@ int main(void)
 {
 	Suite *s = suite_create("jsonl");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
 	int failed;
 
 	tcase_set_timeout(tc, 60);
@@ -602,9 +601,6 @@ int main(void)
 	tcase_add_test(tc, test_files);
 	tcase_add_test(tc, test_workers);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mask.h"
+#include "testutil.h"
 
 /* Compares fn(in) with want and frees the result. */
 static void expect(char *(*fn)(const char *), const char *in, const char *want)
@@ -140,7 +141,6 @@ int main(void)
 {
 	Suite *s = suite_create("mask");
 	TCase *tc = tcase_create("mask");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_test(tc, name_lengths);
@@ -154,9 +154,6 @@ int main(void)
 	tcase_add_test(tc, dn_personal_attributes);
 	tcase_add_test(tc, dn_escapes);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -326,7 +326,6 @@ int main(void)
 {
 	Suite *s = suite_create("matcache");
 	TCase *tc = tcase_create("matcache");
-	SRunner *r;
 	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -337,9 +336,6 @@ int main(void)
 	tcase_add_test(tc, other_definition_is_made_again);
 	tcase_add_test(tc, many_writes_make_tables_again);
 	suite_add_tcase(s, tc);
-	r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -198,7 +198,6 @@ int main(void)
 {
 	Suite *s = suite_create("model");
 	TCase *tc = tcase_create("model");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_test(tc, document_holds_copies);
@@ -207,9 +206,6 @@ int main(void)
 	tcase_add_test(tc, streamed_rows_rewind_for_each_pass);
 	tcase_add_test(tc, table_widths_and_defaults);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -482,7 +482,6 @@ int main(void)
 {
 	Suite *s = suite_create("pdf");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
 	int failed;
 
 	tcase_set_timeout(tc, 120);
@@ -497,9 +496,6 @@ int main(void)
 	tcase_add_test(tc, test_missing_font);
 	tcase_add_test(tc, test_format_num);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -233,7 +233,6 @@ int main(void)
 {
 	Suite *s = suite_create("pipe");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -245,12 +244,8 @@ int main(void)
 	tcase_add_test(tc, par_one_thread_alternates);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
 	/* each test reads CA_AUDIT_THREADS afresh: threads_wanted() reads it
 	 * once per process */
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

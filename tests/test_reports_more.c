@@ -441,7 +441,6 @@ int main(void)
 {
 	Suite *s = suite_create("reports_more");
 	TCase *tc = tcase_create("reports_more");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_unchecked_fixture(tc, setup, teardown);
@@ -452,9 +451,6 @@ int main(void)
 	tcase_add_test(tc, monthly_defaults_to_last_month);
 	tcase_add_test(tc, rectification_due_dates_and_counts);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

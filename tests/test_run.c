@@ -104,7 +104,6 @@ int main(void)
 {
 	Suite *s = suite_create("run");
 	TCase *tc = tcase_create("run");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -114,9 +113,6 @@ int main(void)
 	tcase_add_test(tc, explicit_reports_and_check_table);
 	tcase_add_test(tc, second_run_is_refused_while_the_first_holds_the_lock);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -341,7 +341,6 @@ int main(void)
 {
 	Suite *s = suite_create("sample");
 	TCase *tc = tcase_create("sample");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_unchecked_fixture(tc, setup, teardown);
@@ -352,9 +351,6 @@ int main(void)
 	tcase_add_test(tc, usage_errors);
 	tcase_add_test(tc, spot_check_agrees_with_findings);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sbuf.h"
+#include "testutil.h"
 
 START_TEST(grows_and_stays_terminated)
 {
@@ -70,16 +71,12 @@ int main(void)
 {
 	Suite *s = suite_create("sbuf");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_test(tc, grows_and_stays_terminated);
 	tcase_add_test(tc, reset_and_take_empty);
 	tcase_add_test(tc, out_of_memory_is_sticky);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

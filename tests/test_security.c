@@ -526,7 +526,6 @@ int main(void)
 {
 	Suite *s = suite_create("security");
 	TCase *tc = tcase_create("security");
-	SRunner *sr;
 	struct tu_out o;
 	int failed;
 
@@ -545,10 +544,7 @@ int main(void)
 	tcase_add_test(tc, xlsx_record_data_is_text);
 	tcase_add_test(tc, masking_in_every_output);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	tu_rmdir(ds);
 	free(ds);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -538,19 +538,14 @@ static Suite *sources_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
 	int failed;
 
 	log_set_level(LOG_QUIET);
 	dir = tu_tmpdir("srccert");
 	if (make_ca() < 0)
 		return EXIT_FAILURE;
-	sr = srunner_create(sources_suite());
 	/* the tests share the CA directory and one changes index.txt */
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(sources_suite(), CK_NOFORK);
 	tu_rmdir(dir);
 	free(dir);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -472,7 +472,6 @@ int main(void)
 {
 	Suite *s = suite_create("sources_more");
 	TCase *tc = tcase_create("sources");
-	SRunner *sr;
 	int failed;
 
 	tcase_set_timeout(tc, 120);
@@ -489,9 +488,6 @@ int main(void)
 	tcase_add_test(tc, test_crl_tampered);
 	tcase_add_test(tc, test_crl_issuers_empty_file);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -12,6 +12,7 @@
 
 #include "idcodes.h"
 #include "sqlfuncs.h"
+#include "testutil.h"
 #include "timeutil.h"
 
 static sqlite3 *db;
@@ -238,7 +239,6 @@ int main(void)
 {
 	Suite *s = suite_create("sqlfuncs");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -252,9 +252,6 @@ int main(void)
 	tcase_add_test(tc, test_masks);
 	tcase_add_test(tc, test_innocuous);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

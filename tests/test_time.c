@@ -304,7 +304,6 @@ int main(void)
 {
 	Suite *s = suite_create("time");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_test(tc, test_accepted_forms);
@@ -317,9 +316,6 @@ int main(void)
 	tcase_add_test(tc, test_parse_fmt);
 	tcase_add_test(tc, test_monotonic);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

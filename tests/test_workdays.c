@@ -394,7 +394,6 @@ int main(void)
 {
 	Suite *s = suite_create("workdays");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
 	int failed;
 
 	tcase_set_timeout(tc, 60);
@@ -408,9 +407,6 @@ int main(void)
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_test(tc, test_reference_data);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -813,7 +813,6 @@ static Suite *x509_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
 	struct tu_out o;
 	int failed;
 
@@ -828,10 +827,7 @@ int main(void)
 		return EXIT_FAILURE;
 	}
 	tu_out_free(&o);
-	sr = srunner_create(x509_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(x509_suite(), CK_FORK_GETENV);
 	tu_rmdir(dir);
 	free(dir);
 	free(sm2_key);

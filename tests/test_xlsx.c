@@ -649,7 +649,6 @@ int main(void)
 {
 	Suite *s = suite_create("xlsx");
 	TCase *tc = tcase_create("xlsx");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -667,9 +666,6 @@ int main(void)
 	tcase_add_test(tc, read_ahead_errors_and_early_end);
 	tcase_add_test(tc, read_ahead_of_stored_rows);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
