@@ -105,7 +105,7 @@ static const char *action_name(int action)
 static int authorize(void *ctx, int action, const char *a, const char *b,
 		     const char *dbname, const char *trigger)
 {
-	struct item_reader *g = ctx;
+	struct item_reader *r = ctx;
 
 	(void)dbname;
 	(void)trigger;
@@ -113,20 +113,20 @@ static int authorize(void *ctx, int action, const char *a, const char *b,
 	case SQLITE_READ:
 		if (a && (!strcasecmp(a, "finding") || !strcasecmp(a, "item_result") ||
 			  !strcasecmp(a, "run")))
-			g->reads_run = 1;
+			r->reads_run = 1;
 		return SQLITE_OK;
 	case SQLITE_SELECT:
 	case SQLITE_RECURSIVE:
 		return SQLITE_OK;
 	case SQLITE_FUNCTION:
 		if (b && !strcasecmp(b, "load_extension")) {
-			snprintf(g->refused, sizeof g->refused, "calling load_extension()");
+			snprintf(r->refused, sizeof r->refused, "calling load_extension()");
 			return SQLITE_DENY;
 		}
 		return SQLITE_OK;
 	default:
-		if (!g->refused[0])
-			snprintf(g->refused, sizeof g->refused, "%s%s%s%s", action_name(action),
+		if (!r->refused[0])
+			snprintf(r->refused, sizeof r->refused, "%s%s%s%s", action_name(action),
 				 a ? " on '" : "", a ? a : "", a ? "'" : "");
 		return SQLITE_DENY;
 	}
