@@ -98,7 +98,7 @@ void progress_update(uint64_t done)
 	if ((done & 1023) && (!bar.total || bar.total > 1024))
 		return;
 	pthread_mutex_lock(&mu);
-	if (progress_enabled() && (now = time(NULL)) != bar.last) {
+	if (progress_enabled() && bar.label && (now = time(NULL)) != bar.last) {
 		bar.last = now;
 		draw();
 	}

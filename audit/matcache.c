@@ -417,12 +417,16 @@ int matcache_prepare(struct matcache *m, unsigned want, struct err *e)
 		goto out;  /* a lone one is made when an item names it */
 	for (size_t k = 0; !rc && k < n; k++)
 		rc = make_table(m->db, make[k], 1, e);
+	/* half a minute at a million certificates: the rows made are counted */
+	progress_start("making the kept views, rows", 0);
 	if (!rc && parcopy_run(m->db, &m->src, jobs, n, &pe)) {
+		progress_end();
 		warnf("%s; the kept views are made one after another instead", pe.msg);
 		for (size_t k = 0; !rc && k < n; k++)
 			rc = drop_table(m->db, make[k], e);
 		goto out;
 	}
+	progress_end();
 	for (size_t k = 0; !rc && k < n; k++)
 		rc = finish(m->db, make[k], defs[k], e);
 	for (size_t k = 0; !rc && k < n; k++)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "sbuf.h"
 
 /* A batch is sent when it holds this many bytes; a worker stops stepping
@@ -168,8 +169,10 @@ static void *work(void *arg)
 	return NULL;
 }
 
-/* Inserts b's rows with ins, whose parameters are the columns. */
-static int insert_rows(sqlite3_stmt *ins, int ncols, const struct pc_batch *b)
+/* Inserts b's rows with ins, whose parameters are the columns; *count
+ * counts them, on the caller's progress bar. */
+static int insert_rows(sqlite3_stmt *ins, int ncols, const struct pc_batch *b,
+		       uint64_t *count)
 {
 	const unsigned char *p = (const unsigned char *)b->b.s;
 
@@ -205,6 +208,7 @@ static int insert_rows(sqlite3_stmt *ins, int ncols, const struct pc_batch *b)
 			return -1;
 		}
 		sqlite3_reset(ins);
+		progress_update(++*count);
 	}
 	return 0;
 }
@@ -278,6 +282,7 @@ int parcopy_run(sqlite3 *db, const struct parcopy_src *src, const struct parcopy
 	struct pc_worker *w;
 	struct pc_batch *b;
 	size_t started = 0, turn = 0;
+	uint64_t count = 0;
 	int rc = 0;
 
 	if (n > PARCOPY_MAX)
@@ -299,7 +304,7 @@ int parcopy_run(sqlite3 *db, const struct parcopy_src *src, const struct parcopy
 		if (!ins[k] && !(ins[k] = prepare_insert(db, w)))
 			rc = err_set(e, CA_EDB, src->path, 0, 0, "unable to fill %s: %s", w->job->table,
 				     sqlite3_errmsg(db));
-		else if (insert_rows(ins[k], w->ncols, b))
+		else if (insert_rows(ins[k], w->ncols, b, &count))
 			rc = err_set(e, CA_EDB, src->path, 0, 0, "unable to fill %s: %s", w->job->table,
 				     sqlite3_errmsg(db));
 		batch_free(b);

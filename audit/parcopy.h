@@ -16,6 +16,9 @@
  *
  * A worker does not see what the caller's transaction has written: the
  * SELECTs must not read a table the transaction has changed.
+ *
+ * The rows inserted so far, of all the SELECTs, are counted on the
+ * progress bar (log.h) when the caller has started one.
  */
 #ifndef CA_PARCOPY_H
 #define CA_PARCOPY_H

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "parcopy.h"
 #include "testutil.h"
 
@@ -102,6 +103,38 @@ START_TEST(rows_arrive_as_they_left)
 	/* the text with a NUL inside kept its length */
 	ck_assert_int_eq(scalar("SELECT length(CAST(t AS BLOB)) FROM copy_all WHERE b = x'00ff00'"),
 			 3);
+}
+END_TEST
+
+/* The rows inserted are counted on the caller's progress bar: the last
+ * count, of all the SELECTs, is drawn when it ends. */
+START_TEST(rows_counted_on_the_bar)
+{
+	const struct parcopy_src src = {.path = path};
+	const struct parcopy_job jobs[] = {
+		{"SELECT * FROM src", "main.copy_all"},
+		{"SELECT * FROM src WHERE rowid % 2 = 0", "main.copy_even"},
+	};
+	char *out = tu_fmt("%s/stderr", dir), *text;
+	struct err e = {0};
+
+	exec_ok("CREATE TABLE copy_all AS SELECT * FROM src LIMIT 0;"
+		"CREATE TABLE copy_even AS SELECT * FROM src LIMIT 0; BEGIN IMMEDIATE");
+	fflush(stderr);
+	ck_assert_ptr_nonnull(freopen(out, "w", stderr));
+	log_set_progress(1);
+	progress_start("copying", 0);
+	ck_assert_msg(parcopy_run(db, &src, jobs, 2, &e) == 0, "%s", e.msg);
+	progress_end();
+	fflush(stderr);
+	exec_ok("COMMIT");
+	text = tu_read(out, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(strstr(text, "\r\033[Kcopying 45001\n"), "%s", text);
+	/* drawn along the way too: the second the count passed a 1024th row */
+	ck_assert_msg(strstr(text, "copying 1024") || strstr(text, "copying 2048"), "%s", text);
+	free(text);
+	free(out);
 }
 END_TEST
 
@@ -207,6 +240,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, rows_arrive_as_they_left);
+	tcase_add_test(tc, rows_counted_on_the_bar);
 	tcase_add_test(tc, workers_are_set_up_as_the_caller);
 	tcase_add_test(tc, writes_stay_in_the_callers_transaction);
 	tcase_add_test(tc, failures_name_the_table);
