@@ -102,6 +102,9 @@ static const char *action_name(int action)
 	}
 }
 
+/* The tables a run writes: SQL reading them sees the run's own results. */
+static const char *const run_tables[] = {"finding", "item_result", "run"};
+
 static int authorize(void *ctx, int action, const char *a, const char *b,
 		     const char *dbname, const char *trigger)
 {
@@ -111,9 +114,9 @@ static int authorize(void *ctx, int action, const char *a, const char *b,
 	(void)trigger;
 	switch (action) {
 	case SQLITE_READ:
-		if (a && (!strcasecmp(a, "finding") || !strcasecmp(a, "item_result") ||
-			  !strcasecmp(a, "run")))
-			r->reads_run = 1;
+		for (size_t i = 0; a && i < sizeof run_tables / sizeof *run_tables; i++)
+			if (!strcasecmp(a, run_tables[i]))
+				r->reads_run = 1;
 		return SQLITE_OK;
 	case SQLITE_SELECT:
 	case SQLITE_RECURSIVE:
@@ -185,16 +188,23 @@ static int names(const char *sql, const char *name)
 	return 0;
 }
 
-int engine_item_reads_run(const struct rule_item *it)
+/* Whether any of the item's SQL names the identifier name. */
+static int item_names(const struct rule_item *it, const char *name)
 {
-	static const char *const written[] = {"finding", "item_result", "run"};
 	const char *sql[] = {it->check.from, it->check.where, it->check.date, it->check.key,
 			     it->check.sql, it->check.checked, it->metric.sql};
 
 	for (size_t k = 0; k < sizeof sql / sizeof *sql; k++)
-		for (size_t w = 0; sql[k] && w < sizeof written / sizeof *written; w++)
-			if (names(sql[k], written[w]))
-				return 1;
+		if (sql[k] && names(sql[k], name))
+			return 1;
+	return 0;
+}
+
+int engine_item_reads_run(const struct rule_item *it)
+{
+	for (size_t i = 0; i < sizeof run_tables / sizeof *run_tables; i++)
+		if (item_names(it, run_tables[i]))
+			return 1;
 	return 0;
 }
 
@@ -305,6 +315,12 @@ int engine_item_scope(const struct checklist *cl, const struct rule_item *it,
 			return 0;
 	}
 	return 1;
+}
+
+int engine_item_automated(const struct checklist *cl, const struct rule_item *it,
+			  char start[20], char end[20])
+{
+	return it->kind != RULE_MANUAL && engine_item_scope(cl, it, start, end);
 }
 
 /* ---- results ---- */
@@ -618,16 +634,13 @@ static unsigned views_named(struct checklist *const *lists, size_t n)
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < lists[i]->n_items; j++) {
 			const struct rule_item *it = &lists[i]->items[j];
-			const char *sql[] = {it->check.from, it->check.where, it->check.date,
-					     it->check.sql, it->check.checked, it->metric.sql};
 			char start[20], end[20];
 
-			if (it->kind == RULE_MANUAL || !engine_item_scope(lists[i], it, start, end))
+			if (!engine_item_automated(lists[i], it, start, end))
 				continue;
 			for (unsigned v = 0; v < MATCACHE_N; v++)
-				for (size_t k = 0; k < sizeof sql / sizeof *sql; k++)
-					if (sql[k] && names(sql[k], matcache_name(v)))
-						want |= 1u << v;
+				if (item_names(it, matcache_name(v)))
+					want |= 1u << v;
 		}
 	return want;
 }

@@ -145,6 +145,11 @@ int engine_item_reads_run(const struct rule_item *it);
 int engine_item_scope(const struct checklist *cl, const struct rule_item *it,
 		      char start[20], char end[20]);
 
+/* Whether the item runs SQL in this run: automated, and in effect within
+ * the checklist's scope (its bounds then in start and end). */
+int engine_item_automated(const struct checklist *cl, const struct rule_item *it,
+			  char start[20], char end[20]);
+
 /* Items evaluated on worker connections while the calling thread, the
  * writer, stores their findings in the items' order (engine_par.c). The
  * store must be in WAL mode, every view the items name made and committed

@@ -33,8 +33,6 @@
 /* a worker hands its rows over when it holds this many bytes of them */
 #define PAR_BATCH_BYTES (64 * 1024)
 #define PAR_QUEUE_BYTES (8 * 1024 * 1024)
-/* a worker's page cache (the run's own connection has the store's) */
-#define PAR_CACHE_KIB "-16384"
 
 /* A row found: its key, record date and evidence in one allocation. */
 struct par_row {
@@ -95,6 +93,14 @@ static void rows_free(struct par_row *r)
 	}
 }
 
+/* The worker's rows not handed over, freed. */
+static void drop_pending(struct par_worker *w)
+{
+	rows_free(w->head);
+	w->head = w->tail = NULL;
+	w->bytes = 0;
+}
+
 /* Appends the worker's rows to its slot's queue, waiting while the queue
  * is at its bound. 0, or -1 with e set when the writer has given up. */
 static int hand_over(struct par_worker *w, struct item_reader *r, struct err *e)
@@ -108,9 +114,7 @@ static int hand_over(struct par_worker *w, struct item_reader *r, struct err *e)
 		pthread_cond_wait(&p->cv, &p->mu);
 	if (p->stop) {
 		pthread_mutex_unlock(&p->mu);
-		rows_free(w->head);
-		w->head = w->tail = NULL;
-		w->bytes = 0;
+		drop_pending(w);
 		return err_set(e, CA_EINTERNAL, "", 0, 0, "the check stopped");
 	}
 	if (w->head) {
@@ -159,26 +163,18 @@ static int queue_found(struct item_reader *r, struct item_run *x, const char *ke
 	return w->bytes >= PAR_BATCH_BYTES ? hand_over(w, r, e) : 0;
 }
 
-/* A read-only connection to the store set up as the run's; NULL with e set. */
+/* A read-only connection to the store set up as the run's: as the kept
+ * views' workers open theirs (g->mc.src: functions, TEMP views), with the
+ * mutual-recognition lists and the kept views' names. NULL with e set. */
 static sqlite3 *open_reader(struct engine *g, struct err *e)
 {
-	const char *path = store_path(g->st);
-	sqlite3 *db = NULL;
+	sqlite3 *db = parcopy_open(&g->mc.src, e);
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		err_set(e, CA_EDB, path, 0, 0, "unable to open the store: %s",
-			db ? sqlite3_errmsg(db) : "out of memory");
+	if (db && (engine_fill_lists(g, db, e) || matcache_views(db, g->mc.used, e))) {
 		sqlite3_close(db);
 		return NULL;
 	}
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_exec(db, "PRAGMA cache_size=" PAR_CACHE_KIB, NULL, NULL, NULL) != SQLITE_OK)
-		err_set(e, CA_EDB, path, 0, 0, "%s", sqlite3_errmsg(db));
-	else if (!engine_conn_setup(db, (void *)path, e) && !engine_fill_lists(g, db, e) &&
-		 !matcache_views(db, g->mc.used, e))
-		return db;
-	sqlite3_close(db);
-	return NULL;
+	return db;
 }
 
 /* The next open slot, taken; 0 when there is none left or the writer has
@@ -218,9 +214,7 @@ static void *work(void *arg)
 		rc = engine_evaluate(&r, &s->x, &s->err);
 		if (rc >= 0 && hand_over(w, &r, &s->err))
 			rc = -1;
-		rows_free(w->head);
-		w->head = w->tail = NULL;
-		w->bytes = 0;
+		drop_pending(w);  /* those of an item that stopped short */
 		s->x.seconds = time_monotonic() - t0 - w->waited;
 		pthread_mutex_lock(&p->mu);
 		s->rc = rc;
@@ -258,8 +252,7 @@ struct engine_par *engine_par_start(struct engine *g, struct checklist *const *l
 
 			s->x = (struct item_run){.cl = lists[i], .it = it, .checked = -1,
 						 .result = "manual"};
-			if (it->kind == RULE_MANUAL ||
-			    !engine_item_scope(lists[i], it, s->x.start, s->x.end))
+			if (!engine_item_automated(lists[i], it, s->x.start, s->x.end))
 				s->state = SLOT_NONE;
 			else if (engine_item_reads_run(it))
 				s->state = SLOT_MAIN;

@@ -140,21 +140,30 @@ static void step_rows(struct pc_worker *w, sqlite3 *db, sqlite3_stmt *st)
 	batch_free(b);
 }
 
+sqlite3 *parcopy_open(const struct parcopy_src *src, struct err *e)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(src->path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		err_set(e, CA_EDB, src->path, 0, 0, "unable to open the store: %s",
+			db ? sqlite3_errmsg(db) : "out of memory");
+	else if (sqlite3_busy_timeout(db, 5000),
+		 sqlite3_exec(db, "PRAGMA cache_size=" PC_CACHE_KIB, NULL, NULL, NULL) != SQLITE_OK)
+		err_set(e, CA_EDB, src->path, 0, 0, "%s", sqlite3_errmsg(db));
+	else if (!src->setup || !src->setup(db, src->arg, e))
+		return db;
+	sqlite3_close(db);
+	return NULL;
+}
+
 static void *work(void *arg)
 {
 	struct pc_worker *w = arg;
-	const struct parcopy_src *src = w->pc->src;
-	sqlite3 *db = NULL;
+	sqlite3 *db;
 	sqlite3_stmt *st = NULL;
 	struct err e = {0};
 
-	if (sqlite3_open_v2(src->path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		snprintf(w->why, sizeof w->why, "unable to open the store: %s",
-			 db ? sqlite3_errmsg(db) : "out of memory");
-	else if (sqlite3_busy_timeout(db, 5000),
-		 sqlite3_exec(db, "PRAGMA cache_size=" PC_CACHE_KIB, NULL, NULL, NULL) != SQLITE_OK)
-		snprintf(w->why, sizeof w->why, "%s", sqlite3_errmsg(db));
-	else if (src->setup && src->setup(db, src->arg, &e))
+	if (!(db = parcopy_open(w->pc->src, &e)))
 		snprintf(w->why, sizeof w->why, "%.1000s", e.msg);
 	else if (sqlite3_prepare_v2(db, w->job->select, -1, &st, NULL) != SQLITE_OK)
 		snprintf(w->why, sizeof w->why, "%s", sqlite3_errmsg(db));

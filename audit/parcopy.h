@@ -45,6 +45,10 @@ struct parcopy_src {
 	void *arg;
 };
 
+/* A read-only connection to src->path, as each worker opens one (a busy
+ * timeout, a page cache of its own, src->setup done); NULL with e set. */
+sqlite3 *parcopy_open(const struct parcopy_src *src, struct err *e);
+
 /* Runs jobs[0..n) at once and inserts their rows into their tables on db,
  * which has a transaction open. 0, or -1 with e set (the first failure
  * stops every worker): the tables then hold some of the rows, for the
