@@ -17,6 +17,7 @@
 #include <csv.h>
 #include <errno.h>
 #include <iconv.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,18 +32,44 @@
  * error, not a field that silently swallowed every line after its quote. */
 #define CSV_OPTIONS (CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL)
 
-/* One export being read. */
+/* One export being read. The reading half (csv_next: one worker at a time)
+ * owns the parser state below; the mapping half (csv_work: any worker) only
+ * reads map, header and col, which the header row fixes before any row is
+ * handed on; the storing half (csv_consume: the calling thread) alone
+ * touches the store, the counters and the log. */
 struct csv_job {
 	struct ingest_ctx *ctx;
 	struct ingest_file *f;
 	const struct csvmap *map;
-	struct err *e;
+	FILE *fp;
+	iconv_t cd;
+	struct csv_parser parser;
+	char *buf, *dec;        /* getline's line, and the line decoded */
+	size_t cap, dcap;
+	long lineno;            /* the last physical line read */
 	struct strlist header;  /* names of the header row, decoded */
 	size_t *col;            /* per mapping column: its index in the header */
 	struct strlist row;     /* fields of the row being read */
 	long row_line;          /* physical line the row started on, 0 between rows */
 	int skip_row;           /* the row had undecodable bytes: already rejected */
-	int rc;                 /* -1 once a callback failed (e is set) */
+	struct csv_item *head, *tail; /* items made by the last line, in order */
+	int finished;           /* the last item has been queued */
+	int oom;                /* ... because memory ran out */
+	struct err fail;        /* what stops the file: a header without a mapped
+				   column, a read error */
+};
+
+/* What the reader found: a row to map (CI_ROW, made CI_EVENT or CI_REJECT
+ * by a worker, CI_OOM when that ran out of memory), a line or row it
+ * rejected itself, or the failure that stops the file. */
+struct csv_item {
+	enum { CI_ROW, CI_EVENT, CI_REJECT, CI_FAIL, CI_OOM } kind;
+	long line;              /* where the row started */
+	struct strlist row;     /* CI_ROW */
+	struct event_rec ev;    /* CI_EVENT */
+	struct app_rec app;
+	char *reason;           /* CI_REJECT */
+	struct csv_item *next;
 };
 
 /* The header row: every mapped column must be in it. */
@@ -53,14 +80,14 @@ static int take_header(struct csv_job *job)
 	job->header = job->row;
 	memset(&job->row, 0, sizeof job->row);
 	if (!(job->col = calloc(m->n_columns ? m->n_columns : 1, sizeof *job->col)))
-		return err_set(job->e, CA_EINTERNAL, job->f->source, 0, 0, "out of memory");
+		return job->oom = 1, -1;
 	for (size_t i = 0; i < m->n_columns; i++) {
 		size_t j;
 
 		for (j = 0; j < job->header.n && strcmp(job->header.v[j], m->columns[i].header); j++)
 			;
 		if (j == job->header.n)
-			return err_set(job->e, CA_EINPUT, job->f->source, (int)job->row_line, 0,
+			return err_set(&job->fail, CA_EINPUT, job->f->source, (int)job->row_line, 0,
 				       "the header has no column '%s', which the mapping '%s' maps "
 				       "to '%s'", m->columns[i].header, m->file, m->columns[i].field);
 		job->col[i] = j;
@@ -96,14 +123,16 @@ static char *list_value(const struct csvmap *m, const char *field, const char *r
 	return out;
 }
 
-/* Fills ev/app from the row; the reason in why on failure. */
-static int map_row(struct csv_job *job, struct event_rec *ev, struct app_rec *app,
-		   char *why, size_t n)
+/* Fills ev/app from a row; the reason in why on failure. Times in the
+ * mapping's format are read in the process's zone, which ingest_csv_file
+ * sets to the mapping's for the file. */
+static int map_row(const struct csv_job *job, const struct strlist *row, struct event_rec *ev,
+		   struct app_rec *app, char *why, size_t n)
 {
 	const struct csvmap *m = job->map;
 
 	for (size_t i = 0; i < m->n_columns; i++) {
-		const char *field = m->columns[i].field, *raw = job->row.v[job->col[i]];
+		const char *field = m->columns[i].field, *raw = row->v[job->col[i]];
 		char **slot = events_field(ev, app, field), utc[20];
 		struct err te = {0};
 
@@ -116,7 +145,7 @@ static int map_row(struct csv_job *job, struct event_rec *ev, struct app_rec *ap
 		if (!*raw)
 			continue;
 		if (!strcmp(field, "at")) {
-			if (m->time_format ? time_parse_fmt(raw, m->time_format, m->time_zone, utc, &te)
+			if (m->time_format ? time_parse_fmt(raw, m->time_format, NULL, utc, &te)
 					   : time_to_utc(raw, utc, &te))
 				return snprintf(why, n, "field 'at' (column '%.200s'): %.500s",
 						m->columns[i].header, te.msg), -1;
@@ -128,33 +157,42 @@ static int map_row(struct csv_job *job, struct event_rec *ev, struct app_rec *ap
 	return events_validate(ev, app, why, n);
 }
 
-static int take_row(struct csv_job *job)
+/* Appends an item of kind to the reader's queue; NULL (job->oom set) when
+ * memory ran out. */
+static struct csv_item *queue(struct csv_job *job, int kind, long line)
 {
-	struct event_rec ev = {0};
-	struct app_rec app = {0};
-	char why[768];
-	int added = 0, rc = 0;
+	struct csv_item *it = calloc(1, sizeof *it);
 
-	if (job->row.n != job->header.n)
-		return ingest_reject(job->ctx, job->f, job->row_line, job->e,
-				     "expected %zu columns as in the header, found %zu",
-				     job->header.n, job->row.n);
-	if (map_row(job, &ev, &app, why, sizeof why)) {
-		rc = ingest_reject(job->ctx, job->f, job->row_line, job->e, "%s", why);
-		goto out;
+	if (!it) {
+		job->oom = 1;
+		return NULL;
 	}
-	set_str(&ev.source, job->f->source);
-	ev.line = job->row_line;
-	if (store_put_event(job->ctx->st, &ev, &added, job->e) ||
-	    (app.app && store_put_application(job->ctx->st, &app, NULL, job->e))) {
-		rc = -1;
-		goto out;
+	it->kind = kind;
+	it->line = line;
+	if (job->tail)
+		job->tail->next = it;
+	else
+		job->head = it;
+	job->tail = it;
+	return it;
+}
+
+static void queue_reject(struct csv_job *job, long line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void queue_reject(struct csv_job *job, long line, const char *fmt, ...)
+{
+	struct csv_item *it = queue(job, CI_REJECT, line);
+	va_list ap;
+
+	if (!it)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&it->reason, fmt, ap) < 0) {
+		it->reason = NULL;
+		job->oom = 1;
 	}
-	ingest_count(job->ctx, job->f, added);
-out:
-	event_rec_clear(&ev);
-	app_rec_clear(&app);
-	return rc;
+	va_end(ap);
 }
 
 static void on_field(void *s, size_t len, void *data)
@@ -162,7 +200,7 @@ static void on_field(void *s, size_t len, void *data)
 	struct csv_job *job = data;
 	char *copy;
 
-	if (job->rc)
+	if (job->oom)
 		return;
 	/* trimmed: exports pad cells, and no canonical value has edge blanks */
 	while (len && (((char *)s)[len - 1] == ' ' || ((char *)s)[len - 1] == '\t'))
@@ -171,17 +209,26 @@ static void on_field(void *s, size_t len, void *data)
 		s = (char *)s + 1, len--;
 	copy = strndup(s ? s : "", len);
 	if (!copy || strlist_push(&job->row, copy))
-		job->rc = err_set(job->e, CA_EINTERNAL, job->f->source, 0, 0, "out of memory");
+		job->oom = 1;
 	free(copy);
 }
 
+/* A row is complete: the first is the header, the others are queued for
+ * the workers. */
 static void on_row(int c, void *data)
 {
 	struct csv_job *job = data;
+	struct csv_item *it;
 
 	(void)c;
-	if (!job->rc && !job->skip_row)
-		job->rc = job->header.n ? take_row(job) : take_header(job);
+	if (job->oom || job->fail.kind || job->skip_row) {
+		/* nothing: the row was rejected, or the file stops */
+	} else if (!job->header.n) {
+		take_header(job);
+	} else if ((it = queue(job, CI_ROW, job->row_line))) {
+		it->row = job->row;
+		memset(&job->row, 0, sizeof job->row);
+	}
 	strlist_free(&job->row);
 	job->row_line = 0;
 	job->skip_row = 0;
@@ -212,14 +259,17 @@ static long decode(iconv_t cd, char *in, size_t len, char **out, size_t *cap,
 	return -1;
 }
 
-static int feed_line(struct csv_job *job, struct csv_parser *p, iconv_t cd, long lineno,
-		     char *text, size_t len, char **dec, size_t *cap)
+/* Decodes a physical line and feeds it to libcsv, which calls on_row when
+ * it completes a row. */
+static void feed_line(struct csv_job *job, char *text, size_t len)
 {
 	size_t n = 0;
-	long bad = decode(cd, text, len, dec, cap, &n);
+	long lineno = job->lineno, bad = decode(job->cd, text, len, &job->dec, &job->dcap, &n);
 
-	if (bad == -2)
-		return err_set(job->e, CA_EINTERNAL, job->f->source, 0, 0, "out of memory");
+	if (bad == -2) {
+		job->oom = 1;
+		return;
+	}
 	if (!job->row_line)
 		job->row_line = lineno;
 	if (bad >= 0) {
@@ -227,69 +277,169 @@ static int feed_line(struct csv_job *job, struct csv_parser *p, iconv_t cd, long
 			job->skip_row = 1;
 		else
 			job->row_line = 0;
-		return ingest_reject(job->ctx, job->f, lineno, job->e,
-				     "bytes invalid in the mapping's encoding '%s' at byte %ld of "
-				     "the line", job->map->encoding, bad + 1);
+		queue_reject(job, lineno, "bytes invalid in the mapping's encoding '%s' at byte "
+			     "%ld of the line", job->map->encoding, bad + 1);
+		return;
 	}
-	if (lineno == 1 && n >= 3 && !memcmp(*dec, "\xEF\xBB\xBF", 3))
-		memmove(*dec, *dec + 3, n -= 3);
-	(*dec)[n++] = '\n';
-	if (csv_parse(p, *dec, n, on_field, on_row, job) != n) {
+	if (lineno == 1 && n >= 3 && !memcmp(job->dec, "\xEF\xBB\xBF", 3))
+		memmove(job->dec, job->dec + 3, n -= 3);
+	job->dec[n++] = '\n';
+	if (csv_parse(&job->parser, job->dec, n, on_field, on_row, job) != n) {
 		long at = job->row_line;
-		const char *why = csv_strerror(csv_error(p));
 
+		queue_reject(job, at, "malformed CSV: %s",
+			     csv_strerror(csv_error(&job->parser)));
 		strlist_free(&job->row);
 		job->row_line = 0;
-		csv_free(p);
-		csv_init(p, CSV_OPTIONS);
-		csv_set_delim(p, (unsigned char)job->map->delimiter);
-		return ingest_reject(job->ctx, job->f, at, job->e, "malformed CSV: %s", why);
+		csv_free(&job->parser);
+		csv_init(&job->parser, CSV_OPTIONS);
+		csv_set_delim(&job->parser, (unsigned char)job->map->delimiter);
 	}
-	return job->rc;
 }
 
-static int read_stream(struct csv_job *job, FILE *fp, iconv_t cd)
+/* The end of the file: a quoted field still open rejects its row, saying
+ * which lines went into it, so that none is lost without a word. */
+static void finish(struct csv_job *job)
 {
-	struct csv_parser p;
-	char *buf = NULL, *dec = NULL;
-	size_t cap = 0, dcap = 0;
-	ssize_t got;
-	long lineno = 0;
-	int rc = 0;
+	long last = job->lineno;
 
-	if (csv_init(&p, CSV_OPTIONS))
-		return err_set(job->e, CA_EINTERNAL, job->f->source, 0, 0, "out of memory");
-	csv_set_delim(&p, (unsigned char)job->map->delimiter);
-	while (!rc && (got = getline(&buf, &cap, fp)) >= 0) {
-		size_t len = (size_t)got;
+	if (!csv_fini(&job->parser, on_field, on_row, job))
+		return;
+	if (job->row_line && job->row_line < last)
+		queue_reject(job, job->row_line, "malformed CSV: a quoted field is not closed at"
+			     " the end of the file (lines %ld-%ld rejected as one record)",
+			     job->row_line, last);
+	else
+		queue_reject(job, job->row_line, "malformed CSV: a quoted field is not closed at"
+			     " the end of the file");
+}
 
-		while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-			len--;
-		rc = feed_line(job, &p, cd, ++lineno, buf, len, &dec, &dcap);
+/* One worker at a time: the next item, reading lines until one is queued;
+ * NULL after the last. */
+static void *csv_next(void *arg)
+{
+	struct csv_job *job = arg;
+	struct csv_item *it;
+
+	while (!job->head && !job->finished) {
+		ssize_t got;
+
+		errno = 0;
+		if (job->oom || job->fail.kind) {
+			job->finished = 1;
+		} else if ((got = getline(&job->buf, &job->cap, job->fp)) >= 0) {
+			size_t len = (size_t)got;
+
+			while (len && (job->buf[len - 1] == '\n' || job->buf[len - 1] == '\r'))
+				len--;
+			job->lineno++;
+			feed_line(job, job->buf, len);
+		} else {
+			if (ferror(job->fp))
+				err_set(&job->fail, CA_EIO, job->f->source, (int)job->lineno + 1, 0,
+					"unable to read: %s", strerror(errno));
+			else
+				finish(job);
+			job->finished = 1;
+		}
+		if (job->finished && job->fail.kind)
+			queue(job, CI_FAIL, job->lineno);
 	}
-	if (!rc && ferror(fp))
-		rc = err_set(job->e, CA_EIO, job->f->source, (int)lineno + 1, 0,
-			     "unable to read: %s", strerror(errno));
-	if (!rc && csv_fini(&p, on_field, on_row, job)) {
-		/* say which lines went into the rejected record, so that none is
-		 * lost without a word */
-		if (job->row_line && job->row_line < lineno)
-			rc = ingest_reject(job->ctx, job->f, job->row_line, job->e,
-					   "malformed CSV: a quoted field is not closed at the end "
-					   "of the file (lines %ld-%ld rejected as one record)",
-					   job->row_line, lineno);
-		else
-			rc = ingest_reject(job->ctx, job->f, job->row_line, job->e,
-					   "malformed CSV: a quoted field is not closed at the end "
-					   "of the file");
+	if ((it = job->head) && !(job->head = it->next))
+		job->tail = NULL;
+	return it;
+}
+
+/* Any worker: maps a row into an event, or the reason to reject it. */
+static void csv_work(void *item, void *arg, unsigned worker)
+{
+	struct csv_item *it = item;
+	const struct csv_job *job = arg;
+	char why[768];
+
+	(void)worker;
+	if (it->kind != CI_ROW)
+		return;
+	if (it->row.n != job->header.n) {
+		if (asprintf(&it->reason, "expected %zu columns as in the header, found %zu",
+			     job->header.n, it->row.n) < 0) {
+			it->reason = NULL;
+			it->kind = CI_OOM;
+			return;
+		}
+		it->kind = CI_REJECT;
+	} else if (map_row(job, &it->row, &it->ev, &it->app, why, sizeof why)) {
+		event_rec_clear(&it->ev);
+		app_rec_clear(&it->app);
+		it->kind = (it->reason = strdup(why)) ? CI_REJECT : CI_OOM;
+	} else {
+		set_str(&it->ev.source, job->f->source);
+		it->ev.line = it->line;
+		it->kind = it->ev.source ? CI_EVENT : CI_OOM;
 	}
-	if (!rc)
-		rc = job->rc;
+	strlist_free(&it->row);
+}
+
+/* This thread: stores or rejects one row, in the file's order. -1 for what
+ * stops the file: the reader's failure, a store failure, a reject under
+ * --strict. */
+static int csv_consume(void *item, void *arg, struct err *e)
+{
+	struct csv_item *it = item;
+	struct csv_job *job = arg;
+	int added = 0;
+
+	switch (it->kind) {
+	case CI_FAIL:
+		if (e)
+			*e = job->fail;
+		return -1;
+	case CI_REJECT:
+		return ingest_reject(job->ctx, job->f, it->line, e, "%s", it->reason);
+	case CI_EVENT:
+		if (store_put_event(job->ctx->st, &it->ev, &added, e) ||
+		    (it->app.app && store_put_application(job->ctx->st, &it->app, NULL, e)))
+			return -1;
+		ingest_count(job->ctx, job->f, added);
+		return 0;
+	default: /* CI_ROW is never passed on unmapped; CI_OOM */
+		return err_set(e, CA_EINTERNAL, job->f->source, (int)it->line, 0, "out of memory");
+	}
+}
+
+static void csv_drop(void *item)
+{
+	struct csv_item *it = item;
+
+	strlist_free(&it->row);
+	event_rec_clear(&it->ev);
+	app_rec_clear(&it->app);
+	free(it->reason);
+	free(it);
+}
+
+static int read_stream(struct csv_job *job, struct err *e)
+{
+	int rc;
+
+	if (csv_init(&job->parser, CSV_OPTIONS))
+		return err_set(e, CA_EINTERNAL, job->f->source, 0, 0, "out of memory");
+	csv_set_delim(&job->parser, (unsigned char)job->map->delimiter);
+	rc = ingest_pipe_run_par(csv_next, csv_work, job, csv_consume, job, csv_drop, e);
+	if (!rc && job->oom)
+		rc = err_set(e, CA_EINTERNAL, job->f->source, 0, 0, "out of memory");
 	if (!rc && !job->header.n)
 		warnf("%s: no header row: nothing read", job->f->source);
-	csv_free(&p);
-	free(buf);
-	free(dec);
+	while (job->head) {
+		struct csv_item *it = job->head;
+
+		job->head = it->next;
+		csv_drop(it);
+	}
+	csv_free(&job->parser);
+	strlist_free(&job->row);
+	free(job->buf);
+	free(job->dec);
 	return rc;
 }
 
@@ -297,29 +447,34 @@ static int ingest_csv_file(struct ingest_ctx *ctx, const struct csvmap *map,
 			   const char *path, struct err *e)
 {
 	struct ingest_file f;
-	struct csv_job job = {.ctx = ctx, .f = &f, .map = map, .e = e};
-	iconv_t cd;
-	FILE *fp;
+	struct csv_job job = {.ctx = ctx, .f = &f, .map = map};
+	char zone[128];
 	int rc = ingest_file_begin(ctx, path, "events", "csv", &f, e);
 
 	if (rc)
 		return rc > 0 ? 0 : -1;
-	cd = iconv_open("UTF-8", map->encoding);
-	if (cd == (iconv_t)-1) {
+	job.cd = iconv_open("UTF-8", map->encoding);
+	if (job.cd == (iconv_t)-1) {
 		err_set(e, CA_EINPUT, map->file, 0, 0, "encoding '%s' is not available: %s",
 			map->encoding, strerror(errno));
 		ingest_file_abort(ctx, &f);
 		return -1;
 	}
-	if (!(fp = fopen(f.path, "rb"))) {
+	/* the mapping's zone (checked when it was loaded) is the process's for
+	 * the file: the workers read times without switching zones per row */
+	snprintf(zone, sizeof zone, "%s", time_zone());
+	if (map->time_zone && time_set_zone(map->time_zone, e)) {
+		rc = -1;
+	} else if (!(job.fp = fopen(f.path, "rb"))) {
 		rc = err_set(e, CA_EIO, f.source, 0, 0, "unable to open: %s", strerror(errno));
 	} else {
-		rc = read_stream(&job, fp, cd);
-		fclose(fp);
+		rc = read_stream(&job, e);
+		fclose(job.fp);
 	}
-	iconv_close(cd);
+	if (map->time_zone && time_set_zone(zone, rc ? NULL : e))
+		rc = -1;
+	iconv_close(job.cd);
 	strlist_free(&job.header);
-	strlist_free(&job.row);
 	free(job.col);
 	if (rc) {
 		ingest_file_abort(ctx, &f);

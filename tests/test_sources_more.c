@@ -400,6 +400,114 @@ START_TEST(test_csv_mapping_errors)
 }
 END_TEST
 
+/* A CSV export of n rows for test_csv_workers, with what each kind of bad
+ * row gives; *events and *rejects count what ingest must report. */
+static char *workers_csv(int n, int *events, int *rejects)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(f);
+	*events = *rejects = 0;
+	fputs("\xEF\xBB\xBF" "app,kind,at,actor,atype,name,idtype,id,ctype\n", f);
+	for (int i = 1; i <= n; i++) {
+		int h = i / 3600 % 24, m = i / 60 % 60, sec = i % 60;
+
+		if (i % 97 == 0) /* bytes that are not UTF-8 */
+			fprintf(f, "A-%d,accept,2024-03-01 %02d:%02d:%02d,op\xff%d,,,,,\n", i, h, m,
+				sec, i);
+		else if (i % 89 == 0) /* a column short */
+			fprintf(f, "A-%d,accept,2024-03-01 %02d:%02d:%02d,,,,,\n", i, h, m, sec);
+		else if (i % 83 == 0)
+			fprintf(f, "A-%d,accept,yesterday,op%d,,,,,\n", i, i);
+		else if (i % 79 == 0)
+			fprintf(f, "A-%d,nosuch,2024-03-01 %02d:%02d:%02d,op%d,,,,,\n", i, h, m, sec, i);
+		else if (i % 10 == 0) /* a name quoted over two physical lines */
+			fprintf(f, "A-%d,apply,2024-03-01 %02d:%02d:%02d,,individual,\"Zhang\nSan %d\","
+				"resident_id,11010119900101%04d,personal\n", i, h, m, sec, i, i);
+		else
+			fprintf(f, "A-%d,accept,2024-03-01 %02d:%02d:%02d,op%d,,,,,\n", i, h, m, sec, i);
+		if (i % 97 == 0 || i % 89 == 0 || i % 83 == 0 || i % 79 == 0)
+			++*rejects;
+		else
+			++*events;
+	}
+	/* a quote left open: its row and the two lines after it, one reject */
+	fputs("A-x,accept,\"2024-03-02 00:00:00,op1\nA-y,accept,2024-03-02 00:00:00,op1,,,,,\n"
+	      "A-z,accept,2024-03-02 00:00:00,op1,,,,,\n", f);
+	++*rejects;
+	fclose(f);
+	return text;
+}
+
+/* The mapped CSV source reads, decodes and splits rows in one worker at a
+ * time, maps and checks them in several, and stores them in the file's
+ * order: one and three threads give the same rows, rowids, applications
+ * and rejects. The mapping's zone (Shanghai) is used for its file only;
+ * a JSON Lines log read after it keeps the configured zone (UTC). */
+START_TEST(test_csv_workers)
+{
+	static const char *const sql[] = {"SELECT rowid, * FROM event ORDER BY rowid",
+					  "SELECT rowid, * FROM application ORDER BY rowid",
+					  "SELECT rowid, * FROM reject ORDER BY rowid"};
+	char *dir = tu_tmpdir("csvw"), *dump[2], *db, *want;
+	int events, rejects;
+	char *text = workers_csv(3000, &events, &rejects);
+	struct tu_out o;
+
+	free(tu_write_in(dir, "ra.csv", text));
+	free(tu_write_in(dir, "ra.jsonl",
+			 "{\"at\":\"2024-03-02T08:00:00\",\"kind\":\"accept\",\"app\":\"J-1\"}\n"));
+	free(tu_write_in(dir, "map.yaml",
+			 "encoding: utf-8\n"
+			 "time: {format: \"%Y-%m-%d %H:%M:%S\", zone: Asia/Shanghai}\n"
+			 "columns: {app: app, kind: kind, at: at, actor: actor, atype: applicant.type,"
+			 " name: applicant.name, idtype: applicant.id_type, id: applicant.id,"
+			 " ctype: cert_type}\n"));
+	free(tu_write_in(dir, "c.yaml", "ca: {name: X}\ntimezone: UTC\nsources:\n  events:\n"
+			 "    - {type: csv, path: ra.csv, mapping: map.yaml}\n"
+			 "    - {type: jsonl, path: ra.jsonl}\n"));
+	want = tu_fmt("%d records, %d new, %d rejected", events + rejects + 1, events + 1,
+		      rejects);
+	for (int k = 0; k < 2; k++) {
+		o = tu_run("CA_AUDIT_THREADS=%d '%s' --no-progress -c '%s/c.yaml' --db '%s/t%d.db'"
+			   " ingest", 1 + 2 * k, tu_bin(), dir, dir, k);
+		ck_assert_msg(o.status == 0 && strstr(o.err, want), "%d threads: %s (want %s)",
+			      1 + 2 * k, o.err, want);
+		tu_out_free(&o);
+		dump[k] = tu_dump(db = tu_fmt("%s/t%d.db", dir, k), sql, 3);
+		free(db);
+	}
+	ck_assert_msg(!strcmp(dump[0], dump[1]), "one thread:\n%.2000s\nthree:\n%.2000s", dump[0],
+		      dump[1]);
+	/* rows 1-9 on lines 2-10; a two-line name every tenth row */
+	ck_assert_msg(strstr(dump[0], "1|2024-02-29 16:00:01|accept|A-1|"), "%.300s", dump[0]);
+	ck_assert_msg(strstr(dump[0], "|ra.csv|2\n"), "%.300s", dump[0]);
+	ck_assert_msg(strstr(dump[0], "|Zhang\nSan 10|"), "%.300s", dump[0]);
+	/* row i starts on line 1 + i + (i - 1) / 10 */
+	ck_assert_msg(strstr(dump[0], "|ra.csv|98|expected 9 columns as in the header, found 8"),
+		      "%.300s", strstr(dump[0], "|ra.csv|98|"));
+	ck_assert_msg(strstr(dump[0], "|2024-03-02 08:00:00|accept|J-1|"), "%.300s",
+		      strstr(dump[0], "J-1"));
+	ck_assert_int_eq(tu_count_lines(dump[0], "|ra.csv|"), events + rejects);
+	/* an application every tenth row, less the three multiples of 10 each of
+	 * 79, 83, 89 and 97 make bad */
+	ck_assert_int_eq(tu_count_lines(dump[0], "|individual|Zhang"), 300 - 12);
+	ck_assert_int_eq(tu_count_lines(dump[0], "bytes invalid in the mapping's encoding"), 30);
+	ck_assert_int_eq(tu_count_lines(dump[0], "unknown kind 'nosuch'"), 3000 / 79);
+	/* the header, 3000 rows, 288 second lines of a name: the open quote on 3290 */
+	ck_assert_int_eq(tu_count_lines(dump[0], "|ra.csv|3290|malformed CSV: a quoted field is "
+					"not closed at the end of the file (lines 3290-3292"), 1);
+	for (int k = 0; k < 2; k++)
+		free(dump[k]);
+	free(want);
+	free(text);
+	tu_rmdir(dir);
+	free(dir);
+}
+END_TEST
+
 /* ---- CRL signatures ---- */
 
 static void crl_case(const char *alg, const char *sig)
@@ -482,6 +590,7 @@ int main(void)
 	tcase_add_test(tc, test_csv_gb18030);
 	tcase_add_test(tc, test_csv_rejects);
 	tcase_add_test(tc, test_csv_mapping_errors);
+	tcase_add_test(tc, test_csv_workers);
 	tcase_add_test(tc, test_crl_rsa);
 	tcase_add_test(tc, test_crl_sm2_default_id);
 	tcase_add_test(tc, test_crl_sm2_openssl_id);
