@@ -274,6 +274,39 @@ START_TEST(write_while_the_check_begins)
 }
 END_TEST
 
+/* No item worker can open the store (its path names nothing any more; the
+ * check's connection keeps its open file): the check's own connection
+ * evaluates every item, with the findings one thread gives. The kept views
+ * are made by the first run, while the path still names the store. */
+START_TEST(no_worker_can_open_the_store)
+{
+	struct checklist *cl = load_miit();
+	struct engine_summary sum;
+	char *path = tu_fmt("%s/store.db", dir), *moved = tu_fmt("%s/moved.db", dir);
+	sqlite3 *probe = NULL;
+	int64_t r;
+
+	setenv("CA_AUDIT_THREADS", "3", 1);  /* read once per process: this test's */
+	run(cl, "2025-01-03", &sum);
+	ck_assert_int_eq(rename(path, moved), 0);
+	ck_assert_int_ne(sqlite3_open_v2(path, &probe, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_close(probe);
+	r = run(cl, "2025-01-04", &sum);
+	ck_assert_int_eq(rename(moved, path), 0);
+	ck_assert_uint_eq(sum.errors, 0);
+	assert_rows(findings_1_1, r, "1.1",
+		    "serial:01|open|2025-01-03|2025-01-04\n"
+		    "serial:02|open|2025-01-03|2025-01-04\n"
+		    "serial:03|open|2025-01-03|2025-01-04\n"
+		    "serial:07|open|2025-01-03|2025-01-04\n");
+	assert_rows("SELECT checked, violations, result FROM item_result"
+		    " WHERE run = ?1 AND item = ?2", r, "1.1", "6|4|fail\n");
+	free(path);
+	free(moved);
+	checklist_free(cl);
+}
+END_TEST
+
 START_TEST(history_open_and_fixed)
 {
 	struct checklist *cl = load_miit();
@@ -641,6 +674,7 @@ int main(void)
 	tcase_add_test(tc, identity_verification_cases);
 	tcase_add_test(tc, history_open_and_fixed);
 	tcase_add_test(tc, write_while_the_check_begins);
+	tcase_add_test(tc, no_worker_can_open_the_store);
 	tcase_add_test(tc, authorizer_refuses_writes);
 	tcase_add_test(tc, checked_counts_per_scope);
 	tcase_add_test(tc, misdelivery_per_certificate);
