@@ -232,6 +232,20 @@ void ingest_file_abort(struct ingest_ctx *ctx, struct ingest_file *f)
 	file_release(f);
 }
 
+ssize_t ingest_getline(char **buf, size_t *cap, FILE *fp)
+{
+	ssize_t n;
+
+	errno = 0;
+	if ((n = getline(buf, cap, fp)) >= 0)
+		return n;
+	if (feof(fp) && !ferror(fp))
+		return -1;
+	if (!errno)
+		errno = EIO;
+	return -2;
+}
+
 int ingest_reject(struct ingest_ctx *ctx, struct ingest_file *f, long line,
 		  struct err *e, const char *fmt, ...)
 {

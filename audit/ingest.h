@@ -15,6 +15,8 @@
 #define CA_INGEST_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include "config.h"
 #include "err.h"
@@ -84,6 +86,13 @@ int ingest_reject(struct ingest_ctx *ctx, struct ingest_file *f, long line,
 
 /* Counts a record read and, when added, stored. */
 void ingest_count(struct ingest_ctx *ctx, struct ingest_file *f, int added);
+
+/* getline(3) that tells the end of the file from a failure: the line's
+ * length, -1 at the end, -2 when it could not be read (errno says why).
+ * getline returns -1 for both, and a line too long for the memory left
+ * (ENOMEM) sets neither the stream's end nor its error indicator, so that
+ * a source testing ferror alone took it for the end of the file. */
+ssize_t ingest_getline(char **buf, size_t *cap, FILE *fp);
 
 /* An ordered producer/consumer pair, so that a source parses its next
  * records in a second thread while this one stores the last ones in SQLite

@@ -324,10 +324,9 @@ static void *csv_next(void *arg)
 	while (!job->head && !job->finished) {
 		ssize_t got;
 
-		errno = 0;
 		if (job->oom || job->fail.kind) {
 			job->finished = 1;
-		} else if ((got = getline(&job->buf, &job->cap, job->fp)) >= 0) {
+		} else if ((got = ingest_getline(&job->buf, &job->cap, job->fp)) >= 0) {
 			size_t len = (size_t)got;
 
 			while (len && (job->buf[len - 1] == '\n' || job->buf[len - 1] == '\r'))
@@ -335,7 +334,7 @@ static void *csv_next(void *arg)
 			job->lineno++;
 			feed_line(job, job->buf, len);
 		} else {
-			if (ferror(job->fp))
+			if (got == -2)
 				err_set(&job->fail, CA_EIO, job->f->source, (int)job->lineno + 1, 0,
 					"unable to read: %s", strerror(errno));
 			else

@@ -210,12 +210,12 @@ static int read_stream(struct ejbca_job *job, FILE *fp)
 	struct csv_parser p;
 	char *buf = NULL;
 	size_t cap = 0;
-	ssize_t got;
+	ssize_t got = 0;
 	long lineno = 0;
 
 	if (csv_init(&p, CSV_STRICT | CSV_APPEND_NULL))
 		return err_set(job->e, CA_EINTERNAL, job->f->source, 0, 0, "out of memory");
-	while (!job->rc && (got = getline(&buf, &cap, fp)) >= 0) {
+	while (!job->rc && (got = ingest_getline(&buf, &cap, fp)) >= 0) {
 		size_t len = (size_t)got;
 
 		lineno++;
@@ -235,7 +235,7 @@ static int read_stream(struct ejbca_job *job, FILE *fp)
 						why);
 		}
 	}
-	if (!job->rc && ferror(fp))
+	if (!job->rc && got == -2)
 		job->rc = err_set(job->e, CA_EIO, job->f->source, (int)lineno + 1, 0,
 				  "unable to read: %s", strerror(errno));
 	if (!job->rc && csv_fini(&p, on_field, on_row, job))

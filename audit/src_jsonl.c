@@ -437,10 +437,9 @@ static void *jl_next(void *arg)
 		job->finished = job->oom = 1;
 		return NULL;
 	}
-	errno = 0;
-	if ((got = getline(&job->buf, &job->cap, job->fp)) < 0) {
+	if ((got = ingest_getline(&job->buf, &job->cap, job->fp)) < 0) {
 		job->finished = 1;
-		if (!ferror(job->fp)) {
+		if (got == -1) {
 			free(it);
 			return NULL;
 		}

@@ -360,11 +360,11 @@ static void *idx_next(void *arg)
 	if (job->finished)
 		return NULL;
 	do {
-		if ((n = getline(&job->buf, &job->cap, job->fp)) < 0) {
+		if ((n = ingest_getline(&job->buf, &job->cap, job->fp)) < 0) {
 			int errnum = errno;
 
 			job->finished = 1;
-			if (!ferror(job->fp))
+			if (n == -1)
 				return NULL;
 			if (!(it = calloc(1, sizeof *it)) || !(it->err = calloc(1, sizeof *it->err))) {
 				free(it);
