@@ -51,9 +51,17 @@ const char *const events_fields[] = {
 	"recipient.id_type", "recipient.id", "sha256", "applicant.type", "applicant.name",
 	"applicant.id_type", "applicant.id", "cert_type", "sector", "channel", NULL};
 
-char **events_field(struct event_rec *ev, struct app_rec *app, const char *field)
+int events_field_index(const char *field)
 {
-	char **ev_slots[] = {
+	for (int i = 0; events_fields[i]; i++)
+		if (!strcmp(field, events_fields[i]))
+			return i;
+	return -1;
+}
+
+char **events_slot(struct event_rec *ev, struct app_rec *app, int index)
+{
+	char **const slots[] = {
 		&ev->at, &ev->kind, &ev->app, &ev->serial, &ev->actor, &ev->method,
 		&ev->result, &ev->reason, &ev->items, &ev->covers, &ev->cps_version,
 		&ev->contract, &ev->new_serial, &ev->recipient_name, &ev->recipient_id_type,
@@ -61,10 +69,12 @@ char **events_field(struct event_rec *ev, struct app_rec *app, const char *field
 		&app->applicant_id_type, &app->applicant_id, &app->cert_type, &app->sector,
 		&app->channel};
 
-	for (size_t i = 0; events_fields[i]; i++)
-		if (!strcmp(field, events_fields[i]))
-			return ev_slots[i];
-	return NULL;
+	return index >= 0 && (size_t)index < sizeof slots / sizeof *slots ? slots[index] : NULL;
+}
+
+char **events_field(struct event_rec *ev, struct app_rec *app, const char *field)
+{
+	return events_slot(ev, app, events_field_index(field));
 }
 
 int events_is_list(const char *field)

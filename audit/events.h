@@ -77,6 +77,11 @@ extern const char *const events_fields[];
 
 /* Where field (one of events_fields) lives in ev or app; NULL if unknown. */
 char **events_field(struct event_rec *ev, struct app_rec *app, const char *field);
+/* The same in two steps, for a source that maps the same fields row after
+ * row: field's index in events_fields (-1 if unknown), and where the field
+ * of that index lives. */
+int events_field_index(const char *field);
+char **events_slot(struct event_rec *ev, struct app_rec *app, int index);
 
 /* Is field a list (items, covers)? */
 int events_is_list(const char *field);

@@ -42,6 +42,11 @@ void app_rec_clear(struct app_rec *r)
 
 int strlist_push(struct strlist *l, const char *s)
 {
+	return strlist_push_n(l, s, strlen(s));
+}
+
+int strlist_push_n(struct strlist *l, const char *s, size_t n)
+{
 	char *copy;
 
 	if (l->n == l->cap) {
@@ -52,7 +57,7 @@ int strlist_push(struct strlist *l, const char *s)
 		l->v = v;
 		l->cap = cap;
 	}
-	copy = strdup(s);
+	copy = strndup(s, n);
 	if (!copy)
 		return -1;
 	l->v[l->n++] = copy;

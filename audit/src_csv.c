@@ -11,6 +11,10 @@
  * bytes are invalid in the declared encoding is rejected with its number and
  * the byte offset, and so is the row it belongs to. The first row is the
  * header; the mapping's columns are found in it by name, in any order.
+ *
+ * As in the JSON Lines source, the rows are mapped and checked by several
+ * workers (ingest_pipe_run_par) and stored by the calling thread in the
+ * file's order, so that rows, rowids and rejects are those of one thread.
  */
 #include "ingest.h"
 
@@ -48,7 +52,7 @@ struct csv_job {
 	size_t cap, dcap;
 	long lineno;            /* the last physical line read */
 	struct strlist header;  /* names of the header row, decoded */
-	size_t *col;            /* per mapping column: its index in the header */
+	struct csv_col *col;    /* per mapping column, from the header */
 	struct strlist row;     /* fields of the row being read */
 	long row_line;          /* physical line the row started on, 0 between rows */
 	int skip_row;           /* the row had undecodable bytes: already rejected */
@@ -57,6 +61,15 @@ struct csv_job {
 	int oom;                /* ... because memory ran out */
 	struct err fail;        /* what stops the file: a header without a mapped
 				   column, a read error */
+};
+
+/* A mapping column as the header places it, worked out once for all rows. */
+struct csv_col {
+	size_t at;   /* its index in the header */
+	int slot;    /* its field's index in events_fields (events_slot) */
+	int list;    /* the field is a list (events_is_list) */
+	int time;    /* the field is 'at' */
+	int mapped;  /* the mapping translates values of the field */
 };
 
 /* What the reader found: a row to map (CI_ROW, made CI_EVENT or CI_REJECT
@@ -90,7 +103,12 @@ static int take_header(struct csv_job *job)
 			return err_set(&job->fail, CA_EINPUT, job->f->source, (int)job->row_line, 0,
 				       "the header has no column '%s', which the mapping '%s' maps "
 				       "to '%s'", m->columns[i].header, m->file, m->columns[i].field);
-		job->col[i] = j;
+		job->col[i] = (struct csv_col){.at = j,
+					       .slot = events_field_index(m->columns[i].field),
+					       .list = events_is_list(m->columns[i].field),
+					       .time = !strcmp(m->columns[i].field, "at")};
+		for (size_t k = 0; k < m->n_values && !job->col[i].mapped; k++)
+			job->col[i].mapped = !strcmp(m->values[k].field, m->columns[i].field);
 	}
 	return 0;
 }
@@ -132,11 +150,12 @@ static int map_row(const struct csv_job *job, const struct strlist *row, struct 
 	const struct csvmap *m = job->map;
 
 	for (size_t i = 0; i < m->n_columns; i++) {
-		const char *field = m->columns[i].field, *raw = row->v[job->col[i]];
-		char **slot = events_field(ev, app, field), utc[20];
+		const struct csv_col *c = &job->col[i];
+		const char *field = m->columns[i].field, *raw = row->v[c->at];
+		char **slot = events_slot(ev, app, c->slot), utc[20];
 		struct err te = {0};
 
-		if (events_is_list(field)) {
+		if (c->list) {
 			free(*slot);
 			if (!(*slot = list_value(m, field, raw)))
 				return snprintf(why, n, "out of memory"), -1;
@@ -144,14 +163,14 @@ static int map_row(const struct csv_job *job, const struct strlist *row, struct 
 		}
 		if (!*raw)
 			continue;
-		if (!strcmp(field, "at")) {
+		if (c->time) {
 			if (m->time_format ? time_parse_fmt(raw, m->time_format, NULL, utc, &te)
 					   : time_to_utc(raw, utc, &te))
 				return snprintf(why, n, "field 'at' (column '%.200s'): %.500s",
 						m->columns[i].header, te.msg), -1;
 			set_str(slot, utc);
 		} else {
-			set_str(slot, csvmap_value_of(m, field, raw));
+			set_str(slot, c->mapped ? csvmap_value_of(m, field, raw) : raw);
 		}
 	}
 	return events_validate(ev, app, why, n);
@@ -198,7 +217,6 @@ static void queue_reject(struct csv_job *job, long line, const char *fmt, ...)
 static void on_field(void *s, size_t len, void *data)
 {
 	struct csv_job *job = data;
-	char *copy;
 
 	if (job->oom)
 		return;
@@ -207,10 +225,8 @@ static void on_field(void *s, size_t len, void *data)
 		len--;
 	while (len && (*(char *)s == ' ' || *(char *)s == '\t'))
 		s = (char *)s + 1, len--;
-	copy = strndup(s ? s : "", len);
-	if (!copy || strlist_push(&job->row, copy))
+	if (strlist_push_n(&job->row, s ? s : "", len))
 		job->oom = 1;
-	free(copy);
 }
 
 /* A row is complete: the first is the header, the others are queued for
