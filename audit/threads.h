@@ -2,8 +2,9 @@
  * threads.h — how many threads ca-audit's parallel steps may use.
  *
  * Three steps use more cores: ingest parses in other threads while one
- * stores (ingest.h) — certificate files and JSON Lines RA logs are decoded
- * by as many workers as this allows, at most four; the first check makes
+ * stores (ingest.h) — certificate files and RA logs (JSON Lines, mapped
+ * CSV) are decoded by as many workers as this allows, at most four; the
+ * first check makes
  * its kept views at once, each SELECT on a connection of its own
  * (parcopy.h); and every check evaluates its items on as many connections,
  * at most four, while one thread stores the findings (engine_par.c).

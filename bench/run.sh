@@ -13,7 +13,9 @@
 # each checklist alone); self-inspection XLSX and PDF; the nightly increment
 # (5,000 more applications with their certificates and a new JSONL log)
 # ingested into the store, then a check; a self-inspection XLSX from a copy of
-# the store padded to BENCH_FINDINGS findings.
+# the store padded to BENCH_FINDINGS findings; the same RA logs as a CSV
+# export (converted once by bench/csv_from_jsonl.py, cached beside the
+# dataset) ingested into an empty store through a mapping.
 #
 # Environment (the Makefile sets them): BENCH_CERTS, BENCH_CACHE, BENCH_WORK,
 # BENCH_BIN, BENCH_GEN, BENCH_D2I, BENCH_INC (applications in the increment),
@@ -63,6 +65,13 @@ gen_cached "$DS" --certs "$N" --seed "$SEED" --violations "$VIOL"
 # run as of the day after.
 gen_cached "$INCDS" --certs "$INC" --seed 2 --violations "$VIOL" \
 	--start 2026-01-01 --end 2026-02-14
+CSVDS=$DS-csv
+if [ ! -f "$CSVDS/map.yaml" ]; then
+	echo "bench: converting the RA logs to CSV (cached for later runs)" >&2
+	rm -rf "$CSVDS.tmp"
+	python3 "$(dirname "$0")/csv_from_jsonl.py" "$DS" "$CSVDS.tmp"
+	mv "$CSVDS.tmp" "$CSVDS"
+fi
 
 rm -rf "$WORK"
 mkdir -p "$WORK/logs" "$WORK/inc"
@@ -178,6 +187,22 @@ SF=$(sqlite3 "$WORK/synth.db" "SELECT count(*) FROM finding WHERE run = (SELECT 
 step "report_xlsx_${SF}_findings" "$BIN" --no-progress --db "$WORK/synth.db" --as-of "$ASOF" \
 	-c "$WORK/full.yaml" report self-inspection --format xlsx -o "$WORK/synth-reports"
 
+# The RA logs as a CSV export, into a store of their own: the CSV source's
+# rate beside the JSON Lines source's (the step above also had the
+# certificates in the store; this one has only the events).
+cat > "$WORK/csv.yaml" <<END
+ca: {name: bench}
+timezone: Asia/Shanghai
+sources:
+  events:
+    - {type: csv, path: "$CSVDS/logs/ra-*.csv", mapping: "$CSVDS/map.yaml"}
+END
+rm -f "$WORK/synth.db" "$WORK/synth.db-wal" "$WORK/synth.db-shm"
+step ingest_events_csv "$BIN" --no-progress --db "$WORK/csv.db" -c "$WORK/csv.yaml" ingest
+T_CSV=$LAST
+CSV_EVENTS=$(sqlite3 "$WORK/csv.db" "SELECT count(*) FROM event")
+rm -f "$WORK/csv.db" "$WORK/csv.db-wal" "$WORK/csv.db-shm"
+
 {
 	echo
 	echo "certificates ingested:   $CERTS ($MIX)"
@@ -186,6 +211,7 @@ step "report_xlsx_${SF}_findings" "$BIN" --no-progress --db "$WORK/synth.db" --a
 	echo "d2i_X509 baseline:       $(rate "$B_CERTS" "$B_WALL") certificates/s (read + PEM + d2i_X509; d2i_X509 alone $(rate "$B_CERTS" "$B_D2I")/s)"
 	echo "ingest / baseline:       $(awk -v a="$T_CERT" -v b="$B_WALL" -v n="$CERTS" -v m="$B_CERTS" 'BEGIN{printf "%.2f", (n/a)/(m/b)}')x"
 	echo "event ingest:            $(rate "$EVENTS" "$T_EV") events/s"
+	echo "event ingest, CSV:       $(rate "$CSV_EVENTS" "$T_CSV") events/s ($CSV_EVENTS events)"
 	echo "CRL ingest:              $CRL_ENTRIES entries in $T_CRL s"
 	echo "ingest + check:          $(awk -v a="$T_CERT" -v b="$T_EV" -v c="$T_CHECK" -v d="$T_CRL" 'BEGIN{printf "%.1f", a+b+c+d}') s"
 	echo "findings in the run:     $NF"
