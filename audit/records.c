@@ -42,11 +42,6 @@ void app_rec_clear(struct app_rec *r)
 
 int strlist_push(struct strlist *l, const char *s)
 {
-	return strlist_push_n(l, s, strlen(s));
-}
-
-int strlist_push_n(struct strlist *l, const char *s, size_t n)
-{
 	char *copy;
 
 	if (l->n == l->cap) {
@@ -57,7 +52,7 @@ int strlist_push_n(struct strlist *l, const char *s, size_t n)
 		l->v = v;
 		l->cap = cap;
 	}
-	copy = strndup(s, n);
+	copy = strdup(s);
 	if (!copy)
 		return -1;
 	l->v[l->n++] = copy;

@@ -74,7 +74,6 @@ struct strlist {
 };
 
 int strlist_push(struct strlist *l, const char *s); /* copies s; -1 on ENOMEM */
-int strlist_push_n(struct strlist *l, const char *s, size_t n); /* copies n bytes of s */
 void strlist_free(struct strlist *l);               /* frees items, zeroes l */
 
 /* strdup that accepts NULL. */

@@ -401,7 +401,13 @@ START_TEST(test_csv_mapping_errors)
 END_TEST
 
 /* A CSV export of n rows for test_csv_workers, with what each kind of bad
- * row gives; *events and *rejects count what ingest must report. */
+ * row gives; *events and *rejects count what ingest must report. Forty
+ * columns the mapping does not name come first, as in a full export; every
+ * seventh row has 700 bytes in the first, row 7 a 600-byte actor. */
+#define LONG_CELL_100 "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+#define LONG_CELL LONG_CELL_100 LONG_CELL_100 LONG_CELL_100 LONG_CELL_100 LONG_CELL_100 \
+	LONG_CELL_100 LONG_CELL_100
+
 static char *workers_csv(int n, int *events, int *rejects)
 {
 	char *text = NULL;
@@ -410,9 +416,19 @@ static char *workers_csv(int n, int *events, int *rejects)
 
 	ck_assert_ptr_nonnull(f);
 	*events = *rejects = 0;
-	fputs("\xEF\xBB\xBF" "app,kind,at,actor,atype,name,idtype,id,ctype\n", f);
+	fputs("\xEF\xBB\xBF", f);
+	for (int c = 1; c <= 40; c++)
+		fprintf(f, "x%d,", c);
+	fputs("app,kind,at,actor,atype,name,idtype,id,ctype\n", f);
 	for (int i = 1; i <= n; i++) {
 		int h = i / 3600 % 24, m = i / 60 % 60, sec = i % 60;
+
+		fprintf(f, "%.*s,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,", i % 7 ? 0 : 700, LONG_CELL);
+		if (i == 7) {
+			fprintf(f, "A-7,accept,2024-03-01 00:00:07,op7%.600s,,,,,\n", LONG_CELL);
+			++*events;
+			continue;
+		}
 
 		if (i % 97 == 0) /* bytes that are not UTF-8 */
 			fprintf(f, "A-%d,accept,2024-03-01 %02d:%02d:%02d,op\xff%d,,,,,\n", i, h, m,
@@ -486,11 +502,13 @@ START_TEST(test_csv_workers)
 	ck_assert_msg(strstr(dump[0], "|ra.csv|2\n"), "%.300s", dump[0]);
 	ck_assert_msg(strstr(dump[0], "|Zhang\nSan 10|"), "%.300s", dump[0]);
 	/* row i starts on line 1 + i + (i - 1) / 10 */
-	ck_assert_msg(strstr(dump[0], "|ra.csv|98|expected 9 columns as in the header, found 8"),
+	ck_assert_msg(strstr(dump[0], "|ra.csv|98|expected 49 columns as in the header, found 48"),
 		      "%.300s", strstr(dump[0], "|ra.csv|98|"));
 	ck_assert_msg(strstr(dump[0], "|2024-03-02 08:00:00|accept|J-1|"), "%.300s",
 		      strstr(dump[0], "J-1"));
 	ck_assert_int_eq(tu_count_lines(dump[0], "|ra.csv|"), events + rejects);
+	ck_assert_int_eq(tu_count_lines(dump[0], "|op7" LONG_CELL_100 LONG_CELL_100 LONG_CELL_100
+					LONG_CELL_100 LONG_CELL_100 LONG_CELL_100 "|"), 1);
 	/* an application every tenth row, less the three multiples of 10 each of
 	 * 79, 83, 89 and 97 make bad */
 	ck_assert_int_eq(tu_count_lines(dump[0], "|individual|Zhang"), 300 - 12);
