@@ -517,6 +517,19 @@ START_TEST(test_csv_workers)
 	/* the header, 3000 rows, 288 second lines of a name: the open quote on 3290 */
 	ck_assert_int_eq(tu_count_lines(dump[0], "|ra.csv|3290|malformed CSV: a quoted field is "
 					"not closed at the end of the file (lines 3290-3292"), 1);
+	/* --strict with three threads: the first reject in the file's order (row
+	 * 79's kind, on line 87) stops the run, whichever rows the workers mapped
+	 * first, and nothing of the file is kept */
+	o = tu_run("CA_AUDIT_THREADS=3 '%s' --no-progress -c '%s/c.yaml' --db '%s/s.db' ingest"
+		   " --strict", tu_bin(), dir, dir);
+	ck_assert_msg(o.status == 1 && strstr(o.err, "ra.csv:87: unknown kind 'nosuch'"), "%d: %s",
+		      o.status, o.err);
+	tu_out_free(&o);
+	db = tu_fmt("%s/s.db", dir);
+	free(dump[0]);
+	dump[0] = tu_dump(db, (const char *const[]){"SELECT count(*) FROM event"}, 1);
+	ck_assert_str_eq(dump[0], "0\n");
+	free(db);
 	for (int k = 0; k < 2; k++)
 		free(dump[k]);
 	free(want);
