@@ -30,6 +30,7 @@
 #include "events.h"
 #include "log.h"
 #include "pathglob.h"
+#include "sbuf.h"
 #include "timeutil.h"
 
 /* CSV_STRICT_FINI: a quoted field still open at the end of the file is an
@@ -40,15 +41,14 @@
  * NUL: two allocations a row, where a string each made malloc and free a
  * fifth of the source's time. */
 struct csv_row {
-	char *text;
-	size_t len, cap;
+	struct sbuf text;
 	size_t *at;  /* where each field starts in text */
 	size_t n, ncap;
 };
 
 static const char *row_field(const struct csv_row *r, size_t i)
 {
-	return r->text + r->at[i];
+	return r->text.s + r->at[i];
 }
 
 static int row_push(struct csv_row *r, const char *s, size_t len)
@@ -62,27 +62,17 @@ static int row_push(struct csv_row *r, const char *s, size_t len)
 		r->at = at;
 		r->ncap = cap;
 	}
-	if (r->len + len + 1 > r->cap) {
-		size_t cap = r->cap ? r->cap : 256;
-		char *text;
-
-		while (cap < r->len + len + 1)
-			cap *= 2;
-		if (!(text = realloc(r->text, cap)))
-			return -1;
-		r->text = text;
-		r->cap = cap;
-	}
-	memcpy(r->text + r->len, s, len);
-	r->text[r->len + len] = '\0';
-	r->at[r->n++] = r->len;
-	r->len += len + 1;
+	r->at[r->n] = r->text.n;
+	/* the field, and the NUL that ends it */
+	if (sbuf_add(&r->text, s, len) || sbuf_add(&r->text, "", 1))
+		return -1;
+	r->n++;
 	return 0;
 }
 
 static void row_free(struct csv_row *r)
 {
-	free(r->text);
+	sbuf_free(&r->text);
 	free(r->at);
 	memset(r, 0, sizeof *r);
 }
@@ -102,7 +92,7 @@ struct csv_job {
 	char *buf, *dec;        /* getline's line, and the line decoded */
 	size_t cap, dcap;
 	long lineno;            /* the last physical line read */
-	struct strlist header;  /* names of the header row, decoded */
+	struct csv_row header;  /* names of the header row, decoded */
 	struct csv_col *col;    /* per mapping column, from the header */
 	struct csv_row row;     /* fields of the row being read */
 	long row_line;          /* physical line the row started on, 0 between rows */
@@ -141,15 +131,15 @@ static int take_header(struct csv_job *job)
 {
 	const struct csvmap *m = job->map;
 
-	for (size_t i = 0; i < job->row.n; i++)
-		if (strlist_push(&job->header, row_field(&job->row, i)))
-			return job->oom = 1, -1;
+	job->header = job->row;
+	memset(&job->row, 0, sizeof job->row);
 	if (!(job->col = calloc(m->n_columns ? m->n_columns : 1, sizeof *job->col)))
 		return job->oom = 1, -1;
 	for (size_t i = 0; i < m->n_columns; i++) {
 		size_t j;
 
-		for (j = 0; j < job->header.n && strcmp(job->header.v[j], m->columns[i].header); j++)
+		for (j = 0; j < job->header.n &&
+			    strcmp(row_field(&job->header, j), m->columns[i].header); j++)
 			;
 		if (j == job->header.n)
 			return err_set(&job->fail, CA_EINPUT, job->f->source, (int)job->row_line, 0,
@@ -541,7 +531,7 @@ static int ingest_csv_file(struct ingest_ctx *ctx, const struct csvmap *map,
 	if (map->time_zone && time_set_zone(zone, rc ? NULL : e))
 		rc = -1;
 	iconv_close(job.cd);
-	strlist_free(&job.header);
+	row_free(&job.header);
 	free(job.col);
 	if (rc) {
 		ingest_file_abort(ctx, &f);
