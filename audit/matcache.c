@@ -391,7 +391,7 @@ int matcache_prepare(struct matcache *m, unsigned want, struct err *e)
 	size_t n = 0;
 	struct err pe = {0};
 	double t0 = time_monotonic();
-	int rc = -1;
+	int rc = -1, copy_failed;
 
 	if (!matcache_shared(m))
 		return 0;
@@ -419,14 +419,14 @@ int matcache_prepare(struct matcache *m, unsigned want, struct err *e)
 		rc = make_table(m->db, make[k], 1, e);
 	/* half a minute at a million certificates: the rows made are counted */
 	progress_start("making the kept views, rows", 0);
-	if (!rc && parcopy_run(m->db, &m->src, jobs, n, &pe)) {
-		progress_end();
+	copy_failed = !rc && parcopy_run(m->db, &m->src, jobs, n, &pe);
+	progress_end();
+	if (copy_failed) {
 		warnf("%s; the kept views are made one after another instead", pe.msg);
 		for (size_t k = 0; !rc && k < n; k++)
 			rc = drop_table(m->db, make[k], e);
 		goto out;
 	}
-	progress_end();
 	for (size_t k = 0; !rc && k < n; k++)
 		rc = finish(m->db, make[k], defs[k], e);
 	for (size_t k = 0; !rc && k < n; k++)
