@@ -624,6 +624,7 @@ int ingest_run(struct ingest_ctx *ctx, struct err *e)
 	if (store_cps(ctx, e) || store_bulk_begin(ctx->st, e))
 		return -1;
 	progress_start("ingest: records", 0);
+	store_group_begin(ctx->st);
 	for (size_t i = 0; !rc && i < cfg->n_cert_sources; i++) {
 		const struct source_cfg *src = &cfg->cert_sources[i];
 
@@ -650,6 +651,8 @@ int ingest_run(struct ingest_ctx *ctx, struct err *e)
 	}
 	for (size_t i = 0; !rc && i < cfg->n_crl_sources; i++)
 		rc = src_crl(ctx, &cfg->crl_sources[i], e);
+	if (store_group_end(ctx->st, rc ? NULL : e))
+		rc = -1;
 	progress_end();
 	/* the indexes go back even after a failed source: the files before it
 	 * are committed and the checks need them */

@@ -7,9 +7,11 @@
  * which says whether the file is unchanged since the last ingest and can be
  * skipped — then stores its records with store_put_*, reports unreadable
  * records with ingest_reject, and finishes with ingest_file_end. A file's
- * records, its rejects and its bookkeeping row are committed in one
- * transaction, so an interrupted ingest leaves either the whole file or none
- * of it, and the next run completes the work.
+ * records, its rejects and its bookkeeping row are one transaction (a
+ * savepoint: ingest_run commits files about once a second, see
+ * store_group_begin), so an interrupted ingest leaves either the whole file
+ * or none of it, and the next run completes the work; a file that fails the
+ * run is rolled back alone, the files before it are kept.
  */
 #ifndef CA_INGEST_H
 #define CA_INGEST_H

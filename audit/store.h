@@ -36,6 +36,13 @@ int store_begin(struct store *s, struct err *e);
 int store_commit(struct store *s, struct err *e);
 void store_rollback(struct store *s);
 
+/* Between these, store_begin/commit/rollback are savepoints of a longer
+ * transaction, committed about once a second and by store_group_end (which
+ * rolls back a transaction still open in it): for sources of many small
+ * files, each still stored whole or not at all. */
+void store_group_begin(struct store *s);
+int store_group_end(struct store *s, struct err *e);
+
 /* Each returns 0, or -1 with e set; *added (may be NULL) tells whether a new
  * row was written (0 when it was already there). */
 int store_put_certificate(struct store *s, const struct cert_rec *r, int *added,

@@ -468,6 +468,78 @@ START_TEST(test_pem_source_errors)
 }
 END_TEST
 
+/* The first column of the first row of sql on the store's file through a
+ * connection of its own: what was committed ("" for NULL). */
+static char *committed(const struct env *v, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	char *out;
+
+	ck_assert_int_eq(sqlite3_open_v2(v->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	out = strdup(sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0) : "");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return out;
+}
+
+/* ingest_run stores many small files a group at a time (store_group_begin):
+ * a file that fails the run is rolled back alone, and the files before it
+ * are committed when the run returns, as with a transaction per file. */
+START_TEST(test_failed_file_keeps_the_files_before_it)
+{
+	static const char yaml[] =
+		"ca: {name: X}\nsources:\n  certificates:\n"
+		"    - {type: pem, path: \"grp/*.pem\"}\n";
+	static const char files_sql[] = "SELECT group_concat(path, ' ') FROM"
+		" (SELECT path FROM source_file ORDER BY path)";
+	static const char certs_sql[] = "SELECT group_concat(source || ':' || serial, ' ') FROM"
+		" (SELECT source, serial FROM certificate ORDER BY source)";
+	struct tu_out o = tu_run("cd '%s' && mkdir -p grp && cp ca/newcerts/1000.pem grp/a1.pem &&"
+				 " cp ca/newcerts/1001.pem grp/a2.pem && echo junk > grp/a3.pem &&"
+				 " cp ca/newcerts/1002.pem grp/a4.pem", dir);
+	struct env v;
+	struct err e = {0};
+	char *got;
+
+	ck_assert_int_eq(o.status, 0);
+	tu_out_free(&o);
+	env_open(&v, "grp", yaml);
+	v.ctx.strict = 1;
+	ck_assert_int_eq(ingest_run(&v.ctx, &e), -1);
+	ck_assert_msg(strstr(e.file, "grp/a3.pem") && strstr(e.msg, "(--strict)"), "%s: %s",
+		      e.file, e.msg);
+	got = committed(&v, files_sql);
+	ck_assert_str_eq(got, "grp/a1.pem grp/a2.pem");
+	free(got);
+	got = committed(&v, certs_sql);
+	ck_assert_str_eq(got, "grp/a1.pem:1000 grp/a2.pem:1001");
+	free(got);
+	got = committed(&v, "SELECT count(*) FROM reject");
+	ck_assert_str_eq(got, "0");
+	free(got);
+
+	/* the same run without --strict reads on from the failed file */
+	memset(&v.ctx.files_read, 0, sizeof v.ctx - offsetof(struct ingest_ctx, files_read));
+	v.ctx.strict = 0;
+	ck_assert_msg(ingest_run(&v.ctx, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(v.ctx.files_skipped, 2);
+	ck_assert_int_eq(v.ctx.files_read, 2);
+	got = committed(&v, files_sql);
+	ck_assert_str_eq(got, "grp/a1.pem grp/a2.pem grp/a3.pem grp/a4.pem");
+	free(got);
+	got = committed(&v, certs_sql);
+	ck_assert_str_eq(got, "grp/a1.pem:1000 grp/a2.pem:1001 grp/a4.pem:1002");
+	free(got);
+	got = committed(&v, "SELECT source || '|' || line FROM reject");
+	ck_assert_str_eq(got, "grp/a3.pem|0");
+	free(got);
+	env_close(&v);
+}
+END_TEST
+
 /* ---- path patterns ---------------------------------------------------- */
 
 START_TEST(test_pathglob)
@@ -531,6 +603,7 @@ static Suite *sources_suite(void)
 	tcase_add_test(tc, test_openssl_index_workers);
 	tcase_add_test(tc, test_pem_source);
 	tcase_add_test(tc, test_pem_source_errors);
+	tcase_add_test(tc, test_failed_file_keeps_the_files_before_it);
 	tcase_add_test(tc, test_pathglob);
 	suite_add_tcase(s, tc);
 	return s;
