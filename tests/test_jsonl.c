@@ -597,34 +597,57 @@ static void assert_db(const char *db, const char *sql, const char *want)
 
 /* A line longer than the memory the process may take: getline fails with
  * ENOMEM and sets neither the end-of-file nor the error indicator, which
- * once read as the end of the log (lines 2 and 3 skipped, the ingest
+ * once read as the end of the log (the lines after it skipped, the ingest
  * "successful"). Now the file fails with its name and line and nothing of
- * it is kept; with the memory it needs, every line is read. (Not under
- * AddressSanitizer, whose shadow memory a limit on the address space
- * forbids.) */
+ * it is kept; with the memory it needs, every line is read. Both line
+ * readers that take a log whole: a JSON Lines log (the long line's 160 MiB
+ * of blanks before its object) and a mapped CSV export (the long row's in
+ * an unmapped quoted cell). (Not under AddressSanitizer, whose shadow
+ * memory a limit on the address space forbids.) */
+struct long_line {
+	const char *file, *first, *long_head, *long_tail, *last, *source, *mapping, *fails_at;
+};
+
+static const struct long_line long_lines[] = {
+	{"ra.jsonl", "{\"at\":\"2024-03-01T09:00:00+08:00\",\"kind\":\"accept\",\"app\":\"A-1\"}\n",
+	 "", "{\"at\":\"2024-03-01T09:00:00+08:00\",\"kind\":\"accept\",\"app\":\"A-2\"}\n",
+	 "{\"at\":\"2024-03-01T09:00:00+08:00\",\"kind\":\"accept\",\"app\":\"A-3\"}\n",
+	 "{type: jsonl, path: ra.jsonl}", NULL, "ra.jsonl:2: unable to read"},
+	{"ra.csv", "app,kind,at,note\nA-1,accept,2024-03-01 09:00:00,\n",
+	 "A-2,accept,2024-03-01 09:00:00,\"", "\"\n", "A-3,accept,2024-03-01 09:00:00,x\n",
+	 "{type: csv, path: ra.csv, mapping: map.yaml}",
+	 "encoding: utf-8\ntime: {format: \"%Y-%m-%d %H:%M:%S\", zone: Asia/Shanghai}\n"
+	 "columns: {app: app, kind: kind, at: at}\n", "ra.csv:3: unable to read"},
+};
+
 START_TEST(test_line_beyond_memory)
 {
 #ifndef __SANITIZE_ADDRESS__
-	char *dir = tu_tmpdir("jsonl-oom"), *log = tu_fmt("%s/ra.jsonl", dir), *cfg, *db;
+	const struct long_line *c = &long_lines[_i];
+	char *dir = tu_tmpdir("long-line"), *log = tu_fmt("%s/%s", dir, c->file), *cfg, *db, *text;
 	static char pad[1 << 20];
 	struct tu_out o;
 	FILE *f = fopen(log, "w");
 
 	ck_assert_ptr_nonnull(f);
 	memset(pad, ' ', sizeof pad);
-	fputs("{\"at\":\"2024-03-01T09:00:00+08:00\",\"kind\":\"accept\",\"app\":\"A-1\"}\n", f);
-	for (int i = 0; i < 160; i++) /* 160 MiB of blanks before the object */
+	fputs(c->first, f);
+	fputs(c->long_head, f);
+	for (int i = 0; i < 160; i++) /* 160 MiB of blanks */
 		fwrite(pad, 1, sizeof pad, f);
-	fputs("{\"at\":\"2024-03-01T09:00:00+08:00\",\"kind\":\"accept\",\"app\":\"A-2\"}\n"
-	      "{\"at\":\"2024-03-01T09:00:00+08:00\",\"kind\":\"accept\",\"app\":\"A-3\"}\n", f);
+	fputs(c->long_tail, f);
+	fputs(c->last, f);
 	ck_assert_int_eq(fclose(f), 0);
-	cfg = tu_write_in(dir, "c.yaml", "ca: {name: X}\n" DEFAULT_ZONE "sources:\n  events:\n"
-			  "    - {type: jsonl, path: ra.jsonl}\n");
+	if (c->mapping)
+		free(tu_write_in(dir, "map.yaml", c->mapping));
+	text = tu_fmt("ca: {name: X}\n" DEFAULT_ZONE "sources:\n  events:\n    - %s\n", c->source);
+	cfg = tu_write_in(dir, "c.yaml", text);
+	free(text);
 	db = tu_fmt("%s/s.db", dir);
 	o = tu_run("ulimit -v 150000 && '%s' --no-progress -c '%s' --db '%s' ingest", tu_bin(), cfg,
 		   db);
-	ck_assert_msg(o.status == 1 && strstr(o.err, "ra.jsonl:2: unable to read: Cannot "
-					       "allocate memory"), "%d: %s", o.status, o.err);
+	ck_assert_msg(o.status == 1 && strstr(o.err, c->fails_at) &&
+		      strstr(o.err, ": Cannot allocate memory"), "%d: %s", o.status, o.err);
 	tu_out_free(&o);
 	assert_db(db, "SELECT count(*) FROM event", "0\n");
 	assert_db(db, "SELECT count(*) FROM source_file", "0\n");
@@ -657,7 +680,8 @@ int main(void)
 	tcase_add_test(tc, test_line_forms);
 	tcase_add_test(tc, test_files);
 	tcase_add_test(tc, test_workers);
-	tcase_add_test(tc, test_line_beyond_memory);
+	tcase_add_loop_test(tc, test_line_beyond_memory, 0,
+			    (int)(sizeof long_lines / sizeof *long_lines));
 	suite_add_tcase(s, tc);
 	failed = tu_suite_failures(s, CK_FORK_GETENV);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
