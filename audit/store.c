@@ -62,6 +62,7 @@ struct store {
 	int grouping;                  /* store_group_begin: transactions are savepoints */
 	int group_open;                /* the group's own transaction is open */
 	double group_t0;               /* when it was opened */
+	int group_spills;              /* the cache's spills then */
 	unsigned deferred;             /* bulk_indexes dropped by store_bulk_begin */
 };
 
@@ -251,13 +252,26 @@ sqlite3 *store_db(struct store *s) { return s->db; }
 const char *store_path(const struct store *s) { return s->path; }
 
 /* Inside a group a transaction is a savepoint of the group's transaction,
- * which is committed once it has lasted GROUP_SECONDS: a commit writes each
- * page it dirtied to the WAL, and a CRL of a dozen new entries dirties some
- * sixty 16 KiB pages of random index leaves, so 3,650 CRLs a commit each
- * wrote 3.4 GB. A rolled-back savepoint leaves the group's earlier files in
- * it; a group that is never committed (the process killed) loses whole files,
- * which the next ingest reads again. */
+ * which is committed once it has lasted GROUP_SECONDS, or as soon as its
+ * dirty pages no longer fit the page cache. A commit writes each page it
+ * dirtied to the WAL, and a CRL of a dozen new entries dirties some sixty
+ * 16 KiB pages of random index leaves, so 3,650 CRLs a commit each wrote
+ * 3.4 GB; but a transaction whose pages outgrow the cache spills them to the
+ * WAL and writes them again when they are dirtied again, so a group of files
+ * that each dirty thousands of pages (the nightly increment's) costs more
+ * than a commit each. A rolled-back savepoint leaves the group's earlier
+ * files in it; a group that is never committed (the process killed, or its
+ * COMMIT failing, which fails the file that ended it) loses whole files, and
+ * their bookkeeping rows with them, so the next ingest reads them again. */
 #define GROUP_SECONDS 1.0
+
+static int cache_spills(struct store *s)
+{
+	int now = 0, high = 0;
+
+	sqlite3_db_status(s->db, SQLITE_DBSTATUS_CACHE_SPILL, &now, &high, 0);
+	return now;
+}
 
 void store_group_begin(struct store *s)
 {
@@ -288,6 +302,7 @@ int store_begin(struct store *s, struct err *e)
 				return -1;
 			s->group_open = 1;
 			s->group_t0 = time_monotonic();
+			s->group_spills = cache_spills(s);
 		}
 		if (exec(s, "SAVEPOINT file", e))
 			return -1;
@@ -303,7 +318,8 @@ int store_commit(struct store *s, struct err *e)
 	if (exec(s, s->grouping ? "RELEASE file" : "COMMIT", e))
 		return -1;
 	s->in_tx = 0;
-	if (s->grouping && time_monotonic() - s->group_t0 >= GROUP_SECONDS) {
+	if (s->grouping && (time_monotonic() - s->group_t0 >= GROUP_SECONDS ||
+			    cache_spills(s) != s->group_spills)) {
 		s->group_open = 0;
 		if (exec(s, "COMMIT", e)) {
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
