@@ -468,21 +468,22 @@ START_TEST(test_pem_source_errors)
 }
 END_TEST
 
-/* The first column of the first row of sql on the store's file through a
- * connection of its own: what was committed ("" for NULL). */
-static char *committed(const struct env *v, const char *sql)
+/* Asserts the first column of the first row of sql on the store's file,
+ * read through a connection of its own: what was committed. */
+static void ck_committed(const struct env *v, const char *sql, const char *want)
 {
 	sqlite3 *db;
 	sqlite3_stmt *s;
-	char *out;
+	const unsigned char *got;
 
 	ck_assert_int_eq(sqlite3_open_v2(v->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
-	out = strdup(sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0) : "");
+	got = sqlite3_column_text(s, 0);
+	ck_assert_msg(got && !strcmp((const char *)got, want), "%s: got '%s', want '%s'", sql,
+		      got ? (const char *)got : "NULL", want);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
-	return out;
 }
 
 /* ingest_run stores many small files a group at a time (store_group_begin):
@@ -502,7 +503,6 @@ START_TEST(test_failed_file_keeps_the_files_before_it)
 				 " cp ca/newcerts/1002.pem grp/a4.pem", dir);
 	struct env v;
 	struct err e = {0};
-	char *got;
 
 	ck_assert_int_eq(o.status, 0);
 	tu_out_free(&o);
@@ -511,15 +511,9 @@ START_TEST(test_failed_file_keeps_the_files_before_it)
 	ck_assert_int_eq(ingest_run(&v.ctx, &e), -1);
 	ck_assert_msg(strstr(e.file, "grp/a3.pem") && strstr(e.msg, "(--strict)"), "%s: %s",
 		      e.file, e.msg);
-	got = committed(&v, files_sql);
-	ck_assert_str_eq(got, "grp/a1.pem grp/a2.pem");
-	free(got);
-	got = committed(&v, certs_sql);
-	ck_assert_str_eq(got, "grp/a1.pem:1000 grp/a2.pem:1001");
-	free(got);
-	got = committed(&v, "SELECT count(*) FROM reject");
-	ck_assert_str_eq(got, "0");
-	free(got);
+	ck_committed(&v, files_sql, "grp/a1.pem grp/a2.pem");
+	ck_committed(&v, certs_sql, "grp/a1.pem:1000 grp/a2.pem:1001");
+	ck_committed(&v, "SELECT count(*) FROM reject", "0");
 
 	/* the same run without --strict reads on from the failed file */
 	memset(&v.ctx.files_read, 0, sizeof v.ctx - offsetof(struct ingest_ctx, files_read));
@@ -527,15 +521,9 @@ START_TEST(test_failed_file_keeps_the_files_before_it)
 	ck_assert_msg(ingest_run(&v.ctx, &e) == 0, "%s", e.msg);
 	ck_assert_int_eq(v.ctx.files_skipped, 2);
 	ck_assert_int_eq(v.ctx.files_read, 2);
-	got = committed(&v, files_sql);
-	ck_assert_str_eq(got, "grp/a1.pem grp/a2.pem grp/a3.pem grp/a4.pem");
-	free(got);
-	got = committed(&v, certs_sql);
-	ck_assert_str_eq(got, "grp/a1.pem:1000 grp/a2.pem:1001 grp/a4.pem:1002");
-	free(got);
-	got = committed(&v, "SELECT source || '|' || line FROM reject");
-	ck_assert_str_eq(got, "grp/a3.pem|0");
-	free(got);
+	ck_committed(&v, files_sql, "grp/a1.pem grp/a2.pem grp/a3.pem grp/a4.pem");
+	ck_committed(&v, certs_sql, "grp/a1.pem:1000 grp/a2.pem:1001 grp/a4.pem:1002");
+	ck_committed(&v, "SELECT source || '|' || line FROM reject", "grp/a3.pem|0");
 	env_close(&v);
 }
 END_TEST
