@@ -525,6 +525,24 @@ START_TEST(test_failed_file_keeps_the_files_before_it)
 	ck_committed(&v, certs_sql, "grp/a1.pem:1000 grp/a2.pem:1001 grp/a4.pem:1002");
 	ck_committed(&v, "SELECT source || '|' || line FROM reject", "grp/a3.pem|0");
 	env_close(&v);
+
+	/* the group's first file fails: nothing is kept, and the next run
+	 * starts a group of its own */
+	o = tu_run("cd '%s' && mv grp/a3.pem grp/a0.pem", dir);
+	ck_assert_int_eq(o.status, 0);
+	tu_out_free(&o);
+	env_open(&v, "grp", yaml);
+	v.ctx.strict = 1;
+	ck_assert_int_eq(ingest_run(&v.ctx, &e), -1);
+	ck_assert_msg(strstr(e.file, "grp/a0.pem") != NULL, "%s: %s", e.file, e.msg);
+	ck_committed(&v, "SELECT count(*) FROM source_file", "0");
+	ck_committed(&v, "SELECT count(*) FROM certificate", "0");
+	memset(&v.ctx.files_read, 0, sizeof v.ctx - offsetof(struct ingest_ctx, files_read));
+	v.ctx.strict = 0;
+	ck_assert_msg(ingest_run(&v.ctx, &e) == 0, "%s", e.msg);
+	ck_committed(&v, files_sql, "grp/a0.pem grp/a1.pem grp/a2.pem grp/a4.pem");
+	ck_committed(&v, certs_sql, "grp/a1.pem:1000 grp/a2.pem:1001 grp/a4.pem:1002");
+	env_close(&v);
 }
 END_TEST
 
