@@ -296,10 +296,9 @@ int store_group_end(struct store *s, struct err *e)
 	return rc;
 }
 
-/* A file that opens its group's transaction needs no savepoint (nothing
- * before it to keep), and must not take one: a savepoint copies each page
- * the file changes to a statement journal first, which cost the 8.76M
- * events of the bench's logs 4-5 s. */
+/* A file that opens its group's transaction takes no savepoint: there is
+ * nothing before it to keep, and a savepoint copies each page that existed
+ * when it opened to a statement journal before the file changes it. */
 int store_begin(struct store *s, struct err *e)
 {
 	s->in_savepoint = s->grouping && s->group_open;
