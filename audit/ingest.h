@@ -7,8 +7,8 @@
  * which says whether the file is unchanged since the last ingest and can be
  * skipped — then stores its records with store_put_*, reports unreadable
  * records with ingest_reject, and finishes with ingest_file_end. A file's
- * records, its rejects and its bookkeeping row are one transaction (a
- * savepoint: ingest_run commits files about once a second, see
+ * records, its rejects and its bookkeeping row are one transaction (or a
+ * savepoint in one: ingest_run commits small files together, see
  * store_group_begin), so an interrupted ingest leaves either the whole file
  * or none of it, and the next run completes the work; a file that fails the
  * run is rolled back alone, the files before it are kept.

@@ -59,7 +59,7 @@ struct store {
 	char *path;                    /* owned */
 	sqlite3_stmt *stmt[ST_COUNT_]; /* owned, prepared on first use */
 	int in_tx;                     /* a transaction is open */
-	int grouping;                  /* store_group_begin: transactions are savepoints */
+	int grouping;                  /* between store_group_begin and _end */
 	int group_open;                /* the group's own transaction is open */
 	double group_t0;               /* when it was opened */
 	int group_spills;              /* the cache's spills then */
@@ -275,6 +275,17 @@ static int cache_spills(struct store *s)
 	return now;
 }
 
+/* Commits the group's transaction, or rolls it back if the commit fails. */
+static int group_commit(struct store *s, struct err *e)
+{
+	s->group_open = 0;
+	if (exec(s, "COMMIT", e)) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
 void store_group_begin(struct store *s)
 {
 	s->grouping = 1;
@@ -286,12 +297,8 @@ int store_group_end(struct store *s, struct err *e)
 
 	if (s->in_tx)
 		store_rollback(s);
-	if (s->group_open) {
-		s->group_open = 0;
-		rc = exec(s, "COMMIT", e);
-		if (rc)
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	}
+	if (s->group_open)
+		rc = group_commit(s, e);
 	s->grouping = 0;
 	return rc;
 }
@@ -321,13 +328,8 @@ int store_commit(struct store *s, struct err *e)
 		return -1;
 	s->in_tx = 0;
 	if (s->grouping && (time_monotonic() - s->group_t0 >= GROUP_SECONDS ||
-			    cache_spills(s) != s->group_spills)) {
-		s->group_open = 0;
-		if (exec(s, "COMMIT", e)) {
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-			return -1;
-		}
-	}
+			    cache_spills(s) != s->group_spills))
+		return group_commit(s, e);
 	return 0;
 }
 

@@ -36,10 +36,11 @@ int store_begin(struct store *s, struct err *e);
 int store_commit(struct store *s, struct err *e);
 void store_rollback(struct store *s);
 
-/* Between these, store_begin/commit/rollback are savepoints of a longer
- * transaction, committed about once a second and by store_group_end (which
- * rolls back a transaction still open in it): for sources of many small
- * files, each still stored whole or not at all. */
+/* Between these, store_begin/commit/rollback open, release and roll back
+ * a longer transaction (its first file) or a savepoint in it (the later
+ * ones), committed after a second, once its pages outgrow the page cache,
+ * and by store_group_end (which rolls back a transaction still open in it):
+ * for sources of many small files, each still stored whole or not at all. */
 void store_group_begin(struct store *s);
 int store_group_end(struct store *s, struct err *e);
 
