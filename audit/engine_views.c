@@ -13,6 +13,9 @@
  * accept, since a CA may give the five matters in several notices.
  * revocation gives certificate-keyed revocation items the revocation time
  * (the source's, else the revoke event's) and the first CRL listing it.
+ * Which certificates have a revoke event is one IN list, the serials of
+ * the few revoke events read once, rather than a probe of event_serial
+ * per certificate (a million random probes: 6.5 s against 1.4 s at 1M).
  *
  * app_flow and revocation are defined here as app_flow_def and
  * revocation_def: the engine materialises each, and main.issuance, as a
@@ -84,8 +87,7 @@ const char *const engine_views_sql =
 	"          WHERE kind = 'revoke' AND serial = c.serial)) AS t_revoke\n"
 	"      FROM main.certificate c\n"
 	"      WHERE c.is_ca = 0 AND (c.status = 'revoked' OR c.revoked_at IS NOT NULL\n"
-	"        OR EXISTS (SELECT 1 FROM main.event WHERE kind = 'revoke'\n"
-	"                   AND serial = c.serial))) r;\n"
+	"        OR c.serial IN (SELECT serial FROM main.event WHERE kind = 'revoke'))) r;\n"
 	"DROP VIEW IF EXISTS temp.activity_month;\n"
 	"CREATE TEMP VIEW activity_month AS\n"
 	"WITH RECURSIVE\n"
