@@ -156,11 +156,12 @@ BENCH_CERTS ?= 1000000
 BENCH_CACHE ?= bench/cache
 BENCH_WORK ?= $(BUILD)/bench/work
 BENCH_FINDINGS ?= 1000000
+BENCH_PEM ?= 50000
 BENCH_GEN ?= $(GEN)
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/d2i_baseline
 	@BENCH_CERTS=$(BENCH_CERTS) BENCH_CACHE=$(BENCH_CACHE) BENCH_WORK=$(BENCH_WORK) \
-	  BENCH_FINDINGS=$(BENCH_FINDINGS) BENCH_BIN=$(BIN) BENCH_GEN=$(BENCH_GEN) \
+	  BENCH_FINDINGS=$(BENCH_FINDINGS) BENCH_PEM=$(BENCH_PEM) BENCH_BIN=$(BIN) BENCH_GEN=$(BENCH_GEN) \
 	  BENCH_D2I=$(BUILD)/bench/d2i_baseline CA_AUDIT_RULES=$(CURDIR)/rules sh bench/run.sh
 
 $(BUILD)/bench/d2i_baseline: bench/d2i_baseline.c

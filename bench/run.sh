@@ -15,11 +15,12 @@
 # ingested into the store, then a check; a self-inspection XLSX from a copy of
 # the store padded to BENCH_FINDINGS findings; the same RA logs as a CSV
 # export (converted once by bench/csv_from_jsonl.py, cached beside the
-# dataset) ingested into an empty store through a mapping.
+# dataset) ingested into an empty store through a mapping; BENCH_PEM of the
+# certificate files through the pem source (a file each) into another.
 #
 # Environment (the Makefile sets them): BENCH_CERTS, BENCH_CACHE, BENCH_WORK,
 # BENCH_BIN, BENCH_GEN, BENCH_D2I, BENCH_INC (applications in the increment),
-# BENCH_FINDINGS, BENCH_ASOF.
+# BENCH_FINDINGS, BENCH_ASOF, BENCH_PEM.
 set -eu
 
 N=${BENCH_CERTS:-1000000}
@@ -30,6 +31,7 @@ GEN=${BENCH_GEN:-build/gen}
 D2I=${BENCH_D2I:-build/bench/d2i_baseline}
 INC=${BENCH_INC:-5000}
 FINDINGS=${BENCH_FINDINGS:-1000000}
+PEM=${BENCH_PEM:-50000}
 ASOF=${BENCH_ASOF:-2026-01-15}
 NIGHT_ASOF=2026-02-15
 VIOL=0.05
@@ -203,6 +205,23 @@ T_CSV=$LAST
 CSV_EVENTS=$(sqlite3 "$WORK/csv.db" "SELECT count(*) FROM event")
 rm -f "$WORK/csv.db" "$WORK/csv.db-wal" "$WORK/csv.db-shm"
 
+# BENCH_PEM of the certificate files as a directory of PEM files (the pem
+# source, a file each: the CA without an index), into a store of their own.
+mkdir -p "$WORK/pem"
+find "$DS/ca/newcerts" -name '*.pem' | head -n "$PEM" | xargs ln -s -t "$WORK/pem"
+cat > "$WORK/pem.yaml" <<END
+ca: {name: bench}
+timezone: Asia/Shanghai
+sources:
+  certificates:
+    - {type: pem, path: "$WORK/pem/*.pem"}
+END
+PEM_FILES=$(find "$WORK/pem" -name '*.pem' | wc -l)
+step "ingest_pem_$PEM_FILES" "$BIN" --no-progress --db "$WORK/pem.db" -c "$WORK/pem.yaml" ingest
+T_PEM=$LAST
+PEM_CERTS=$(sqlite3 "$WORK/pem.db" "SELECT count(*) FROM certificate")
+rm -rf "$WORK/pem" "$WORK/pem.db" "$WORK/pem.db-wal" "$WORK/pem.db-shm"
+
 {
 	echo
 	echo "certificates ingested:   $CERTS ($MIX)"
@@ -213,6 +232,7 @@ rm -f "$WORK/csv.db" "$WORK/csv.db-wal" "$WORK/csv.db-shm"
 	echo "event ingest:            $(rate "$EVENTS" "$T_EV") events/s"
 	echo "event ingest, CSV:       $(rate "$CSV_EVENTS" "$T_CSV") events/s ($CSV_EVENTS events)"
 	echo "CRL ingest:              $CRL_ENTRIES entries in $T_CRL s"
+	echo "PEM files:               $PEM_CERTS certificates from $PEM_FILES files in $T_PEM s ($(rate "$PEM_CERTS" "$T_PEM") certificates/s)"
 	echo "ingest + check:          $(awk -v a="$T_CERT" -v b="$T_EV" -v c="$T_CHECK" -v d="$T_CRL" 'BEGIN{printf "%.1f", a+b+c+d}') s"
 	echo "findings in the run:     $NF"
 	echo "nightly increment:       $NI_APPS applications, $NI_CERTS certificates, $NI_EVENTS events: ingest $T_NI s, check $T_NC s"
