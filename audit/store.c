@@ -139,8 +139,8 @@ static int migrate(struct store *s, int version, struct err *e)
 		/* 4 -> 5: issuance.t_misdeliver (the view is made again below) */
 		"SELECT 1;",
 		/* 5 -> 6: event_serial without the events naming no certificate */
-		"DROP INDEX IF EXISTS event_serial; CREATE INDEX event_serial ON"
-		" event(serial, kind, at) WHERE serial IS NOT NULL;",
+		("DROP INDEX IF EXISTS event_serial; CREATE INDEX event_serial ON"
+		 " event(serial, kind, at) WHERE serial IS NOT NULL;"),
 	};
 	char buf[64];
 
