@@ -32,12 +32,16 @@
  * source. */
 
 /* One line being read: the parsed object, the kind, and the reason when the
- * line must be rejected. */
+ * line must be rejected. The strings of ev and app are not each malloc'd:
+ * they are copied into space, the line's own buffer, which jansson no
+ * longer needs once the object is parsed (jl_item says why it is large
+ * enough). */
 struct line {
 	json_t *obj;                 /* borrowed from the caller */
 	const struct events_kind *kind;
-	struct event_rec ev;         /* owned, cleared by the caller */
-	struct app_rec app;          /* owned, for apply */
+	struct event_rec ev;         /* its strings in space */
+	struct app_rec app;          /* for apply; its strings in space */
+	char *space, *end;           /* where the next string goes; its end */
 	char reason[768];
 };
 
@@ -75,6 +79,26 @@ static json_t *member(json_t *obj, const char *key)
 	return json_is_null(v) ? NULL : v;
 }
 
+/* Copies s (NULL stays NULL) into the line's space as *dst. The space
+ * holds every value a line can give (see JL_SPACE_SLACK); should it not,
+ * the line is rejected, never cut short. */
+static int keep(struct line *l, char **dst, const char *s)
+{
+	size_t n;
+
+	if (!s) {
+		*dst = NULL;
+		return 0;
+	}
+	n = strlen(s) + 1;
+	if (n > (size_t)(l->end - l->space))
+		return bad(l, "the line's values do not fit the space read for them"
+			   " (%zu bytes more); please report this", n);
+	*dst = memcpy(l->space, s, n);
+	l->space += n;
+	return 0;
+}
+
 static int missing(struct line *l, const char *field)
 {
 	return bad(l, "missing required field '%s' for kind '%s'", field, l->kind->name);
@@ -105,8 +129,7 @@ static int get_copy(struct line *l, json_t *obj, const char *key, const char *na
 
 	if (get_str(l, obj, key, name, required, &s))
 		return -1;
-	set_str(dst, s);
-	return 0;
+	return keep(l, dst, s);
 }
 
 static int get_enum(struct line *l, json_t *obj, const char *key, const char *name,
@@ -123,8 +146,7 @@ static int get_enum(struct line *l, json_t *obj, const char *key, const char *na
 		events_join_names(allowed, names, sizeof names);
 		return bad(l, "field '%s': expected one of %s, found '%s'", name, names, s);
 	}
-	set_str(dst, s);
-	return 0;
+	return keep(l, dst, s);
 }
 
 static int listed(const char *csv, const char *name)
@@ -171,8 +193,7 @@ static int get_list(struct line *l, const char *key, int required,
 		memcpy(buf + used, s, n + 1);
 		used += n;
 	}
-	set_str(dst, buf);
-	return 0;
+	return keep(l, dst, buf);
 }
 
 /* A serial as OpenSSL prints it: uppercase hex, whole bytes, no leading
@@ -181,6 +202,7 @@ static int get_serial(struct line *l, const char *key, int required, char **dst)
 {
 	const char *s, *p;
 	char *out;
+	int rc;
 
 	if (get_str(l, l->obj, key, key, required, &s))
 		return -1;
@@ -193,9 +215,9 @@ static int get_serial(struct line *l, const char *key, int required, char **dst)
 			   key, s);
 	if (!(out = events_serial(s)))
 		return bad(l, "out of memory");
-	free(*dst);
-	*dst = out;
-	return 0;
+	rc = keep(l, dst, out);
+	free(out);
+	return rc;
 }
 
 static int get_time(struct line *l)
@@ -210,8 +232,7 @@ static int get_time(struct line *l)
 		return bad(l, "missing required field 'at'");
 	if (time_to_utc(s, utc, &te))
 		return bad(l, "field 'at': %s", te.msg);
-	set_str(&l->ev.at, utc);
-	return 0;
+	return keep(l, &l->ev.at, utc);
 }
 
 static int get_sha256(struct line *l)
@@ -227,7 +248,8 @@ static int get_sha256(struct line *l)
 		n++;
 	if (n != 64 || s[n])
 		return bad(l, "field 'sha256': expected 64 hex digits, found '%s'", s);
-	set_str(&l->ev.sha256, s);
+	if (keep(l, &l->ev.sha256, s))
+		return -1;
 	for (char *p = l->ev.sha256; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	return 0;
@@ -267,8 +289,7 @@ static int get_kind(struct line *l)
 		return bad(l, "missing required field 'kind'");
 	if (!(l->kind = events_kind(s, names, sizeof names)))
 		return bad(l, "unknown kind '%s' (expected one of: %s)", s, names);
-	set_str(&l->ev.kind, s);
-	return 0;
+	return keep(l, &l->ev.kind, s);
 }
 
 /* Fills the apply event's application record. */
@@ -284,8 +305,9 @@ static int get_application(struct line *l)
 	    get_enum(l, l->obj, "sector", "sector", 0, events_sectors, &a->sector) ||
 	    get_enum(l, l->obj, "channel", "channel", 0, events_channels, &a->channel))
 		return -1;
-	set_str(&a->app, l->ev.app);
-	set_str(&a->applied_at, l->ev.at);
+	/* the event's own strings, in the same space */
+	a->app = l->ev.app;
+	a->applied_at = l->ev.at;
 	return 0;
 }
 
@@ -359,31 +381,42 @@ struct jl_job {
 /* What one line gave. Every line read makes an item, blank ones too, so
  * that this thread can advance f->consumed and f->lines in step. A line to
  * parse is read as JL_LINE and parsed in place by a worker into JL_EVENT or
- * JL_REJECT (JL_OOM when that ran out of memory). */
+ * JL_REJECT (JL_OOM when that ran out of memory).
+ *
+ * An item is one allocation: the struct, then the line's text, which once
+ * parsed becomes the space for the event's strings (struct line). A line's
+ * strings decoded take no more bytes than their JSON text, quotes included
+ * (the closing quote pays for the NUL); only two values may grow: `at`,
+ * always 19 characters in UTC, from a shorter text, and a serial by a
+ * leading zero, which its quotes pay for. JL_SPACE_SLACK covers `at`. One
+ * malloc a line instead of some fifteen: at a million certificates, the
+ * parse workers' malloc and free were a tenth of event ingest's CPU. */
+#define JL_SPACE_SLACK 32
+
 struct jl_item {
 	enum { JL_LINE, JL_EVENT, JL_BLANK, JL_REJECT, JL_INCOMPLETE, JL_IOERR, JL_OOM } kind;
 	long lineno;
 	int64_t pos;          /* bytes consumed after this line */
-	char *text;           /* JL_LINE: the line without its newline */
-	size_t len;
-	struct event_rec ev;  /* JL_EVENT */
-	struct app_rec app;   /* JL_EVENT of kind apply */
+	size_t len;           /* JL_LINE: of the text */
+	struct event_rec ev;  /* JL_EVENT; its strings in text, source borrowed */
+	struct app_rec app;   /* JL_EVENT of kind apply; its strings in text */
 	char *reason;         /* JL_REJECT; strerror for JL_IOERR */
+	char text[];          /* JL_LINE: the line without its newline; then
+			       * the event's strings (len + 1 + JL_SPACE_SLACK) */
 };
 
-/* Parses one non-blank line into it with the worker's arena: an event, or
- * the reason to reject it cut where ingest_reject would cut it. 0, or -1
- * out of memory. */
-static int parse_line(struct jl_job *job, struct jsonarena *arena, const char *text, size_t len,
-		      struct jl_item *it)
+/* Parses the item's line with the worker's arena: an event, or the reason
+ * to reject it cut where ingest_reject would cut it. 0, or -1 out of
+ * memory. */
+static int parse_line(struct jl_job *job, struct jsonarena *arena, struct jl_item *it)
 {
-	struct line l = {0};
+	struct line l = {.space = it->text, .end = it->text + it->len + 1 + JL_SPACE_SLACK};
 	json_error_t je;
 	char reason[1024];
 	int rc;
 
 	jsonarena_begin(arena);
-	l.obj = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+	l.obj = json_loadb(it->text, it->len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
 	if (!l.obj) {
 		jsonarena_end();
 		snprintf(reason, sizeof reason, "invalid JSON at column %d: %s", je.column,
@@ -398,12 +431,10 @@ static int parse_line(struct jl_job *job, struct jsonarena *arena, const char *t
 	json_decref(l.obj);
 	jsonarena_end();
 	if (rc) {
-		event_rec_clear(&l.ev);
-		app_rec_clear(&l.app);
 		it->kind = JL_REJECT;
 		return (it->reason = strdup(l.reason)) ? 0 : -1;
 	}
-	set_str(&l.ev.source, job->f->source);
+	l.ev.source = job->f->source;
 	l.ev.line = it->lineno;
 	it->kind = JL_EVENT;
 	it->ev = l.ev;
@@ -415,11 +446,20 @@ static void jl_drop(void *item)
 {
 	struct jl_item *it = item;
 
-	event_rec_clear(&it->ev);
-	app_rec_clear(&it->app);
-	free(it->text);
 	free(it->reason);
 	free(it);
+}
+
+/* A zeroed item with room for a line of len bytes and its strings (none
+ * when len is 0); NULL out of memory. */
+static struct jl_item *item_new(size_t len)
+{
+	size_t room = len ? len + 1 + JL_SPACE_SLACK : 0;
+	struct jl_item *it = malloc(sizeof *it + room);
+
+	if (it)
+		memset(it, 0, sizeof *it);
+	return it;
 }
 
 /* One worker at a time: the next line's item, NULL after the last. */
@@ -430,55 +470,57 @@ static void *jl_next(void *arg)
 	ssize_t got;
 	size_t len;
 	char *text;
+	int read_errno;
 
 	if (job->finished)
 		return NULL;
-	if (!(it = calloc(1, sizeof *it))) {
-		job->finished = job->oom = 1;
-		return NULL;
-	}
 	if ((got = ingest_getline(&job->buf, &job->cap, job->fp)) < 0) {
 		job->finished = 1;
-		if (got == -1) {
-			free(it);
+		if (got == -1)
 			return NULL;
-		}
-		it->kind = JL_IOERR;
-		it->lineno = job->lineno;
-		if (!(it->reason = strdup(strerror(errno)))) {
+		read_errno = errno;  /* before malloc may change it */
+		if (!(it = item_new(0)) || !(it->reason = strdup(strerror(read_errno)))) {
 			free(it);
 			job->oom = 1;
 			return NULL;
 		}
+		it->kind = JL_IOERR;
+		it->lineno = job->lineno;
 		return it;
 	}
 	len = (size_t)got;
 	text = job->buf;
-	it->lineno = ++job->lineno;
 	/* A last line with no newline may still be being written: if it is
 	 * not yet a JSON object, leave it for the next ingest. */
 	if (text[len - 1] != '\n' && !blank(text, len) && !complete_json(text, len)) {
-		it->kind = JL_INCOMPLETE;
 		job->finished = 1;
+		if (!(it = item_new(0))) {
+			job->oom = 1;
+			return NULL;
+		}
+		it->kind = JL_INCOMPLETE;
+		it->lineno = ++job->lineno;
 		return it;
 	}
-	job->pos += got;
-	it->pos = job->pos;
 	/* a byte order mark, as Windows editors write */
-	if (it->lineno == 1 && len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
+	if (job->lineno == 0 && len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
 		text += 3;
 		len -= 3;
 	}
 	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
 		len--;
-	it->kind = JL_BLANK;
 	if (blank(text, len))
-		return it;
-	if (!(it->text = malloc(len + 1))) {
-		free(it);
+		len = 0;
+	if (!(it = item_new(len))) {
 		job->finished = job->oom = 1;
 		return NULL;
 	}
+	it->lineno = ++job->lineno;
+	job->pos += got;
+	it->pos = job->pos;
+	it->kind = JL_BLANK;
+	if (!len)
+		return it;
 	memcpy(it->text, text, len);
 	it->text[len] = '\0';
 	it->len = len;
@@ -491,14 +533,11 @@ static void jl_work(void *item, void *arg, unsigned worker)
 {
 	struct jl_item *it = item;
 	struct jl_job *job = arg;
-	char *text = it->text;
 
 	if (it->kind != JL_LINE)
 		return;
-	it->text = NULL;
-	if (parse_line(job, &job->arena[worker], text, it->len, it))
+	if (parse_line(job, &job->arena[worker], it))
 		it->kind = JL_OOM;
-	free(text);
 }
 
 /* This thread: stores or rejects one line. -1 only for what stops the
