@@ -135,23 +135,25 @@ const struct events_kind *events_kind(const char *s, char *names, size_t n)
 	return NULL;
 }
 
-char *events_serial(const char *hex)
+char *events_serial_into(const char *hex, char *out)
 {
-	size_t n;
-	char *out, *q;
+	char *q = out;
 
 	while (hex[0] == '0' && hex[1])
 		hex++;
-	n = strlen(hex);
-	if (!(out = malloc(n + 2)))
-		return NULL;
-	q = out;
-	if (n % 2)
+	if (strlen(hex) % 2)
 		*q++ = '0';
 	while (*hex)
 		*q++ = (char)toupper((unsigned char)*hex++);
 	*q = '\0';
 	return out;
+}
+
+char *events_serial(const char *hex)
+{
+	char *out = malloc(strlen(hex) + 2);
+
+	return out ? events_serial_into(hex, out) : NULL;
 }
 
 const char *const *events_party_fields(const char *key)

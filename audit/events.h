@@ -59,6 +59,10 @@ const struct events_kind *events_kind(const char *s, char *names, size_t n);
  * log and the certificate agree. Newly allocated; NULL out of memory. */
 char *events_serial(const char *hex);
 
+/* The same written into out, which holds strlen(hex) + 2 bytes; returns out.
+ * For a caller with its own space, such as a log line's buffer. */
+char *events_serial_into(const char *hex, char *out);
+
 /* The dotted names of a party's fields for messages, in the order type,
  * name, id_type, id; key is "applicant" or "recipient". */
 const char *const *events_party_fields(const char *key);

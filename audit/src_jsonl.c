@@ -79,9 +79,24 @@ static json_t *member(json_t *obj, const char *key)
 	return json_is_null(v) ? NULL : v;
 }
 
-/* Copies s (NULL stays NULL) into the line's space as *dst. The space
- * holds every value a line can give (see JL_SPACE_SLACK); should it not,
- * the line is rejected, never cut short. */
+/* n bytes of the line's space. The space holds every value a line can give
+ * (see JL_SPACE_SLACK); should it not, the line is rejected (NULL), never
+ * cut short. */
+static char *reserve(struct line *l, size_t n)
+{
+	char *p = l->space;
+
+	if (n > (size_t)(l->end - l->space)) {
+		bad(l, "the line's values do not fit the space read for them"
+		    " (%zu bytes more); please report this",
+		    n - (size_t)(l->end - l->space));
+		return NULL;
+	}
+	l->space += n;
+	return p;
+}
+
+/* Copies s (NULL stays NULL) into the line's space as *dst. */
 static int keep(struct line *l, char **dst, const char *s)
 {
 	size_t n;
@@ -91,11 +106,9 @@ static int keep(struct line *l, char **dst, const char *s)
 		return 0;
 	}
 	n = strlen(s) + 1;
-	if (n > (size_t)(l->end - l->space))
-		return bad(l, "the line's values do not fit the space read for them"
-			   " (%zu bytes more); please report this", n);
-	*dst = memcpy(l->space, s, n);
-	l->space += n;
+	if (!(*dst = reserve(l, n)))
+		return -1;
+	memcpy(*dst, s, n);
 	return 0;
 }
 
@@ -202,7 +215,6 @@ static int get_serial(struct line *l, const char *key, int required, char **dst)
 {
 	const char *s, *p;
 	char *out;
-	int rc;
 
 	if (get_str(l, l->obj, key, key, required, &s))
 		return -1;
@@ -213,11 +225,12 @@ static int get_serial(struct line *l, const char *key, int required, char **dst)
 	if (!*s || *p)
 		return bad(l, "field '%s': expected a certificate serial in hex, found '%s'",
 			   key, s);
-	if (!(out = events_serial(s)))
-		return bad(l, "out of memory");
-	rc = keep(l, dst, out);
-	free(out);
-	return rc;
+	/* Space for the longest form; what it does not use goes back. */
+	if (!(out = reserve(l, (size_t)(p - s) + 2)))
+		return -1;
+	*dst = events_serial_into(s, out);
+	l->space = out + strlen(out) + 1;
+	return 0;
 }
 
 static int get_time(struct line *l)
