@@ -41,6 +41,7 @@ struct pc_worker {
 	struct pc_batch *head, *tail;  /* waiting for the writer */
 	int queued;
 	int done;                      /* the thread is about to return */
+	int drained;                   /* done, its last batch taken and reported */
 	char why[1024];                /* why it stopped short; "" when it did not */
 };
 
@@ -242,14 +243,17 @@ static sqlite3_stmt *prepare_insert(sqlite3 *db, const struct pc_worker *w)
 	return st;
 }
 
-/* The next waiting batch of any worker, fairly by turns from *turn; NULL
- * once every worker is done and nothing waits, or as soon as one has
- * failed: the run fails then, and the rows of the others are not wanted. */
+/* The next waiting batch of any worker, fairly by turns from *turn, with
+ * *from its worker; else a worker done whose last batch has been taken, as
+ * NULL with *from set, once; NULL with *from NULL once every worker is done
+ * and nothing waits, or as soon as one has failed: the run fails then, and
+ * the rows of the others are not wanted. */
 static struct pc_batch *next_batch(struct pc *pc, struct pc_worker *ws, size_t n, size_t *turn,
 				   struct pc_worker **from)
 {
 	struct pc_batch *b = NULL;
 
+	*from = NULL;
 	pthread_mutex_lock(&pc->mu);
 	for (;;) {
 		int running = 0;
@@ -257,7 +261,7 @@ static struct pc_batch *next_batch(struct pc *pc, struct pc_worker *ws, size_t n
 		for (size_t k = 0; k < n; k++)
 			if (ws[k].done && ws[k].why[0])
 				goto out;
-		for (size_t k = 0; k < n && !b; k++) {
+		for (size_t k = 0; k < n && !b && !*from; k++) {
 			struct pc_worker *w = &ws[(*turn + k) % n];
 
 			if (w->head) {
@@ -269,9 +273,12 @@ static struct pc_batch *next_batch(struct pc *pc, struct pc_worker *ws, size_t n
 				*turn = (size_t)(w - ws) + 1;
 			} else if (!w->done) {
 				running = 1;
+			} else if (!w->drained) {
+				w->drained = 1;
+				*from = w;
 			}
 		}
-		if (b || !running)
+		if (*from || !running)
 			break;
 		pthread_cond_wait(&pc->cv, &pc->mu);
 	}
@@ -307,9 +314,14 @@ int parcopy_run(sqlite3 *db, const struct parcopy_src *src, const struct parcopy
 			break;
 		}
 	}
-	while (!rc && (b = next_batch(&pc, ws, started, &turn, &w)) != NULL) {
+	while (!rc && ((b = next_batch(&pc, ws, started, &turn, &w)) != NULL || w)) {
 		size_t k = (size_t)(w - ws);
 
+		if (!b) {
+			if (w->job->done)
+				rc = w->job->done(db, w->job->arg, e);
+			continue;
+		}
 		if (!ins[k] && !(ins[k] = prepare_insert(db, w)))
 			rc = err_set(e, CA_EDB, src->path, 0, 0, "unable to fill %s: %s", w->job->table,
 				     sqlite3_errmsg(db));
