@@ -18,6 +18,10 @@
  * when the writer is the slower. */
 #define PC_BATCH_BYTES (256 * 1024)
 #define PC_QUEUE 4
+/* While the writer is in a job's done (indexing a table: seconds at a
+ * million rows), the workers still running may queue this many batches
+ * (16 MB a worker), so that they go on stepping rather than wait for it. */
+#define PC_QUEUE_IN_DONE 64
 
 /* A worker's page cache: a quarter of the store's own (store.h), since
  * every worker has one on top of the caller's. */
@@ -50,6 +54,7 @@ struct pc {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;             /* any change of a queue, done or stop */
 	int stop;                      /* the writer gave up: step no further */
+	int in_done;                   /* the writer is in a job's done */
 };
 
 static void batch_free(struct pc_batch *b)
@@ -92,7 +97,7 @@ static int send_batch(struct pc_worker *w, struct pc_batch *b)
 	struct pc *pc = w->pc;
 
 	pthread_mutex_lock(&pc->mu);
-	while (w->queued >= PC_QUEUE && !pc->stop)
+	while (w->queued >= (pc->in_done ? PC_QUEUE_IN_DONE : PC_QUEUE) && !pc->stop)
 		pthread_cond_wait(&pc->cv, &pc->mu);
 	if (pc->stop) {
 		pthread_mutex_unlock(&pc->mu);
@@ -289,6 +294,16 @@ out:
 	return b;
 }
 
+/* Marks the writer in a job's done (on) or out of it: the workers' queues
+ * are longer meanwhile. */
+static void in_done(struct pc *pc, int on)
+{
+	pthread_mutex_lock(&pc->mu);
+	pc->in_done = on;
+	pthread_cond_broadcast(&pc->cv);
+	pthread_mutex_unlock(&pc->mu);
+}
+
 int parcopy_run(sqlite3 *db, const struct parcopy_src *src, const struct parcopy_job *jobs,
 		size_t n, struct err *e)
 {
@@ -318,8 +333,11 @@ int parcopy_run(sqlite3 *db, const struct parcopy_src *src, const struct parcopy
 		size_t k = (size_t)(w - ws);
 
 		if (!b) {
-			if (w->job->done)
+			if (w->job->done) {
+				in_done(&pc, 1);
 				rc = w->job->done(db, w->job->arg, e);
+				in_done(&pc, 0);
+			}
 			continue;
 		}
 		if (!ins[k] && !(ins[k] = prepare_insert(db, w)))

@@ -5,7 +5,8 @@
  * them) across many batches; the workers' connections get the caller's
  * set-up; the writer's transaction stays its own; failures name the table
  * and leave the caller to drop what was filled; one failure stops the rest;
- * each job's done runs once its rows are in, not after the others'.
+ * each job's done runs once its rows are in, not after the others', and
+ * the others go on stepping meanwhile.
  */
 #include <check.h>
 #include <sqlite3.h>
@@ -307,6 +308,61 @@ START_TEST(done_runs_once_its_rows_are_in)
 }
 END_TEST
 
+/* The rows the large SELECT has stepped so far. */
+static int stepped;
+
+static void fn_step(sqlite3_context *c, int argc, sqlite3_value **v)
+{
+	(void)argc;
+	(void)v;
+	sqlite3_result_int(c, __atomic_add_fetch(&stepped, 1, __ATOMIC_RELAXED));
+}
+
+static int add_step(sqlite3 *h, void *arg, struct err *e)
+{
+	(void)arg;
+	if (sqlite3_create_function(h, "step", 0, SQLITE_UTF8, NULL, fn_step, NULL, NULL))
+		return err_set(e, CA_EDB, "", 0, 0, "set-up: %s", sqlite3_errmsg(h));
+	return 0;
+}
+
+/* done that waits (up to 10 s) for the large SELECT to step 25,000 rows,
+ * noting in *arg how many it saw. */
+static int wait_for_steps(sqlite3 *h, void *arg, struct err *e)
+{
+	int *seen = arg;
+
+	(void)h;
+	(void)e;
+	for (int i = 0; i < 1000 && __atomic_load_n(&stepped, __ATOMIC_RELAXED) < 25000; i++)
+		sqlite3_sleep(10);
+	*seen = __atomic_load_n(&stepped, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* While the writer is in a done (indexing a table, say), the other
+ * SELECTs go on stepping: more batches may wait for it than the four of
+ * the rest of the run, which stop a worker at some 14,000 rows here. */
+START_TEST(workers_go_on_while_done_runs)
+{
+	const struct parcopy_src src = {.path = path, .setup = add_step};
+	int seen = 0;
+	const struct parcopy_job jobs[] = {
+		{"SELECT 1", "main.one", wait_for_steps, &seen},
+		{"SELECT step(), * FROM src", "main.copy_stepped", NULL, NULL},
+	};
+	struct err e = {0};
+
+	stepped = 0;
+	exec_ok("CREATE TABLE one(x); CREATE TABLE copy_stepped(s, i, r, t, b, n);"
+		"BEGIN IMMEDIATE");
+	ck_assert_msg(parcopy_run(db, &src, jobs, 2, &e) == 0, "%s", e.msg);
+	exec_ok("COMMIT");
+	ck_assert_int_ge(seen, 25000);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM copy_stepped"), 30001);
+}
+END_TEST
+
 static int refuse(sqlite3 *h, void *arg, struct err *e)
 {
 	(void)h;
@@ -347,6 +403,7 @@ int main(void)
 	tcase_add_test(tc, a_failure_stops_the_others);
 	tcase_add_test(tc, done_runs_once_its_rows_are_in);
 	tcase_add_test(tc, a_failing_done_stops_the_run);
+	tcase_add_test(tc, workers_go_on_while_done_runs);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	failed = tu_suite_failures(s, CK_FORK_GETENV);
