@@ -80,6 +80,19 @@ static long long differing(const char *a, const char *b)
 	return n;
 }
 
+/* Makes the tables (SQL), then runs jobs[0..n) from src in a transaction
+ * that it commits; the run must succeed. */
+static void copy_ok(const struct parcopy_src *src, const struct parcopy_job *jobs, size_t n,
+		    const char *tables)
+{
+	struct err e = {0};
+
+	exec_ok(tables);
+	exec_ok("BEGIN IMMEDIATE");
+	ck_assert_msg(parcopy_run(db, src, jobs, n, &e) == 0, "%s", e.msg);
+	exec_ok("COMMIT");
+}
+
 START_TEST(rows_arrive_as_they_left)
 {
 	const struct parcopy_src src = {.path = path};
@@ -88,15 +101,12 @@ START_TEST(rows_arrive_as_they_left)
 		{"SELECT * FROM src WHERE rowid % 2 = 0 ORDER BY i DESC", "main.copy_even", NULL, NULL},
 		{"SELECT * FROM src WHERE 0", "main.copy_none", NULL, NULL},
 	};
-	struct err e = {0};
 
-	exec_ok("CREATE TABLE copy_all AS SELECT * FROM src LIMIT 0;"
+	copy_ok(&src, jobs, 3,
+		"CREATE TABLE copy_all AS SELECT * FROM src LIMIT 0;"
 		"CREATE TABLE copy_even AS SELECT * FROM src LIMIT 0;"
 		"CREATE TABLE copy_none AS SELECT * FROM src LIMIT 0;"
-		"CREATE TABLE want_even AS SELECT * FROM src WHERE rowid % 2 = 0 ORDER BY i DESC;"
-		"BEGIN IMMEDIATE");
-	ck_assert_msg(parcopy_run(db, &src, jobs, 3, &e) == 0, "%s", e.msg);
-	exec_ok("COMMIT");
+		"CREATE TABLE want_even AS SELECT * FROM src WHERE rowid % 2 = 0 ORDER BY i DESC");
 	ck_assert_int_eq(scalar("SELECT count(*) FROM copy_all"), 30001);
 	ck_assert_int_eq(differing("src", "copy_all"), 0);
 	ck_assert_int_eq(scalar("SELECT count(*) FROM copy_even"), 15000);
@@ -161,11 +171,8 @@ START_TEST(workers_are_set_up_as_the_caller)
 {
 	const struct parcopy_src src = {.path = path, .setup = add_twice, .arg = "given"};
 	const struct parcopy_job jobs[] = {{"SELECT k, v FROM temp.halves", "main.doubled", NULL, NULL}};
-	struct err e = {0};
 
-	exec_ok("CREATE TABLE doubled(k, v); BEGIN IMMEDIATE");
-	ck_assert_msg(parcopy_run(db, &src, jobs, 1, &e) == 0, "%s", e.msg);
-	exec_ok("COMMIT");
+	copy_ok(&src, jobs, 1, "CREATE TABLE doubled(k, v)");
 	ck_assert_int_eq(scalar("SELECT count(*) FROM doubled WHERE v = 2 * k"), 30001);
 }
 END_TEST
@@ -293,13 +300,10 @@ START_TEST(done_runs_once_its_rows_are_in)
 		{"SELECT waited() AS w, i FROM src", "main.copy_waited", count_rows, &large},
 		{"SELECT * FROM src WHERE rowid % 2 = 0", "main.copy_even", count_rows, &small},
 	};
-	struct err e = {0};
 
 	small_done = 0;
-	exec_ok("CREATE TABLE copy_even AS SELECT * FROM src LIMIT 0;"
-		"CREATE TABLE copy_waited(w, i); BEGIN IMMEDIATE");
-	ck_assert_msg(parcopy_run(db, &src, jobs, 2, &e) == 0, "%s", e.msg);
-	exec_ok("COMMIT");
+	copy_ok(&src, jobs, 2, "CREATE TABLE copy_even AS SELECT * FROM src LIMIT 0;"
+		"CREATE TABLE copy_waited(w, i)");
 	ck_assert_int_eq(small.calls, 1);
 	ck_assert_int_eq(small.rows, 15000);
 	ck_assert_int_eq(large.calls, 1);
@@ -351,13 +355,9 @@ START_TEST(workers_go_on_while_done_runs)
 		{"SELECT 1", "main.one", wait_for_steps, &seen},
 		{"SELECT step(), * FROM src", "main.copy_stepped", NULL, NULL},
 	};
-	struct err e = {0};
 
 	stepped = 0;
-	exec_ok("CREATE TABLE one(x); CREATE TABLE copy_stepped(s, i, r, t, b, n);"
-		"BEGIN IMMEDIATE");
-	ck_assert_msg(parcopy_run(db, &src, jobs, 2, &e) == 0, "%s", e.msg);
-	exec_ok("COMMIT");
+	copy_ok(&src, jobs, 2, "CREATE TABLE one(x); CREATE TABLE copy_stepped(s, i, r, t, b, n)");
 	ck_assert_int_ge(seen, 25000);
 	ck_assert_int_eq(scalar("SELECT count(*) FROM copy_stepped"), 30001);
 }
