@@ -383,30 +383,9 @@ int matcache_shared(const struct matcache *m)
 	return m->src.path && in_wal(m->db);
 }
 
-/* A kept view parcopy fills, finished as soon as its rows are in. */
-struct filled {
-	unsigned i;
-	const char *def;
-	size_t at_once;
-	double t0;
-};
-
-/* parcopy's done: the table indexed while the others are still filled. */
-static int filled(sqlite3 *db, void *arg, struct err *e)
-{
-	const struct filled *f = arg;
-
-	if (finish(db, f->i, f->def, e))
-		return -1;
-	debugf("made kept view '%s' in %.2f s, %zu at once", views[f->i].name,
-	       time_monotonic() - f->t0, f->at_once);
-	return 0;
-}
-
 int matcache_prepare(struct matcache *m, unsigned want, struct err *e)
 {
 	struct parcopy_job jobs[MATCACHE_N];
-	struct filled done[MATCACHE_N];
 	char sel[MATCACHE_N][96], table[MATCACHE_N][48], *defs[MATCACHE_N] = {0};
 	unsigned make[MATCACHE_N];
 	size_t n = 0;
@@ -430,13 +409,9 @@ int matcache_prepare(struct matcache *m, unsigned want, struct err *e)
 		make[n] = i;
 		snprintf(sel[n], sizeof sel[n], "SELECT * FROM %s.%s", views[i].schema, views[i].view);
 		snprintf(table[n], sizeof table[n], "main.mat_%s", views[i].name);
-		done[n] = (struct filled){.i = i, .def = defs[n], .t0 = t0};
-		jobs[n] = (struct parcopy_job){.select = sel[n], .table = table[n], .done = filled,
-					       .arg = &done[n]};
+		jobs[n] = (struct parcopy_job){.select = sel[n], .table = table[n]};
 		n++;
 	}
-	for (size_t k = 0; k < n; k++)
-		done[k].at_once = n;
 	rc = 0;
 	if (n < 2)
 		goto out;  /* a lone one is made when an item names it */
@@ -450,7 +425,13 @@ int matcache_prepare(struct matcache *m, unsigned want, struct err *e)
 		warnf("%s; the kept views are made one after another instead", pe.msg);
 		for (size_t k = 0; !rc && k < n; k++)
 			rc = drop_table(m->db, make[k], e);
+		goto out;
 	}
+	for (size_t k = 0; !rc && k < n; k++)
+		rc = finish(m->db, make[k], defs[k], e);
+	for (size_t k = 0; !rc && k < n; k++)
+		debugf("made kept view '%s' in %.2f s, %zu at once", views[make[k]].name,
+		       time_monotonic() - t0, n);
 out:
 	for (size_t k = 0; k < n; k++)
 		free(defs[k]);

@@ -18,10 +18,6 @@
  * when the writer is the slower. */
 #define PC_BATCH_BYTES (256 * 1024)
 #define PC_QUEUE 4
-/* While the writer is in a job's done (indexing a table: seconds at a
- * million rows), the workers still running may queue this many batches
- * (16 MB a worker), so that they go on stepping rather than wait for it. */
-#define PC_QUEUE_IN_DONE 64
 
 /* A worker's page cache: a quarter of the store's own (store.h), since
  * every worker has one on top of the caller's. */
@@ -45,7 +41,6 @@ struct pc_worker {
 	struct pc_batch *head, *tail;  /* waiting for the writer */
 	int queued;
 	int done;                      /* the thread is about to return */
-	int drained;                   /* done, its last batch taken and reported */
 	char why[1024];                /* why it stopped short; "" when it did not */
 };
 
@@ -54,7 +49,6 @@ struct pc {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;             /* any change of a queue, done or stop */
 	int stop;                      /* the writer gave up: step no further */
-	int in_done;                   /* the writer is in a job's done */
 };
 
 static void batch_free(struct pc_batch *b)
@@ -97,7 +91,7 @@ static int send_batch(struct pc_worker *w, struct pc_batch *b)
 	struct pc *pc = w->pc;
 
 	pthread_mutex_lock(&pc->mu);
-	while (w->queued >= (pc->in_done ? PC_QUEUE_IN_DONE : PC_QUEUE) && !pc->stop)
+	while (w->queued >= PC_QUEUE && !pc->stop)
 		pthread_cond_wait(&pc->cv, &pc->mu);
 	if (pc->stop) {
 		pthread_mutex_unlock(&pc->mu);
@@ -248,17 +242,14 @@ static sqlite3_stmt *prepare_insert(sqlite3 *db, const struct pc_worker *w)
 	return st;
 }
 
-/* The next waiting batch of any worker, fairly by turns from *turn, with
- * *from its worker; else a worker done whose last batch has been taken, as
- * NULL with *from set, once; NULL with *from NULL once every worker is done
- * and nothing waits, or as soon as one has failed: the run fails then, and
- * the rows of the others are not wanted. */
+/* The next waiting batch of any worker, fairly by turns from *turn; NULL
+ * once every worker is done and nothing waits, or as soon as one has
+ * failed: the run fails then, and the rows of the others are not wanted. */
 static struct pc_batch *next_batch(struct pc *pc, struct pc_worker *ws, size_t n, size_t *turn,
 				   struct pc_worker **from)
 {
 	struct pc_batch *b = NULL;
 
-	*from = NULL;
 	pthread_mutex_lock(&pc->mu);
 	for (;;) {
 		int running = 0;
@@ -266,7 +257,7 @@ static struct pc_batch *next_batch(struct pc *pc, struct pc_worker *ws, size_t n
 		for (size_t k = 0; k < n; k++)
 			if (ws[k].done && ws[k].why[0])
 				goto out;
-		for (size_t k = 0; k < n && !b && !*from; k++) {
+		for (size_t k = 0; k < n && !b; k++) {
 			struct pc_worker *w = &ws[(*turn + k) % n];
 
 			if (w->head) {
@@ -278,12 +269,9 @@ static struct pc_batch *next_batch(struct pc *pc, struct pc_worker *ws, size_t n
 				*turn = (size_t)(w - ws) + 1;
 			} else if (!w->done) {
 				running = 1;
-			} else if (!w->drained) {
-				w->drained = 1;
-				*from = w;
 			}
 		}
-		if (*from || !running)
+		if (b || !running)
 			break;
 		pthread_cond_wait(&pc->cv, &pc->mu);
 	}
@@ -292,16 +280,6 @@ static struct pc_batch *next_batch(struct pc *pc, struct pc_worker *ws, size_t n
 out:
 	pthread_mutex_unlock(&pc->mu);
 	return b;
-}
-
-/* Marks the writer in a job's done (on) or out of it: the workers' queues
- * are longer meanwhile. */
-static void in_done(struct pc *pc, int on)
-{
-	pthread_mutex_lock(&pc->mu);
-	pc->in_done = on;
-	pthread_cond_broadcast(&pc->cv);
-	pthread_mutex_unlock(&pc->mu);
 }
 
 int parcopy_run(sqlite3 *db, const struct parcopy_src *src, const struct parcopy_job *jobs,
@@ -329,17 +307,9 @@ int parcopy_run(sqlite3 *db, const struct parcopy_src *src, const struct parcopy
 			break;
 		}
 	}
-	while (!rc && ((b = next_batch(&pc, ws, started, &turn, &w)) != NULL || w)) {
+	while (!rc && (b = next_batch(&pc, ws, started, &turn, &w)) != NULL) {
 		size_t k = (size_t)(w - ws);
 
-		if (!b) {
-			if (w->job->done) {
-				in_done(&pc, 1);
-				rc = w->job->done(db, w->job->arg, e);
-				in_done(&pc, 0);
-			}
-			continue;
-		}
 		if (!ins[k] && !(ins[k] = prepare_insert(db, w)))
 			rc = err_set(e, CA_EDB, src->path, 0, 0, "unable to fill %s: %s", w->job->table,
 				     sqlite3_errmsg(db));

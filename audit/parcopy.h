@@ -33,12 +33,6 @@
 struct parcopy_job {
 	const char *select;   /* stepped on a worker's connection */
 	const char *table;    /* "main.t": made by the caller with the SELECT's columns */
-	/* Called by the writer on the caller's connection once every row of
-	 * this SELECT is in its table, while the other SELECTs may still run
-	 * (to index the table, say, on the core a finished worker left); NULL
-	 * for nothing. 0, or -1 with e set: the run stops and fails. */
-	int (*done)(sqlite3 *db, void *arg, struct err *e);
-	void *arg;
 };
 
 /* Where the workers read, and how their connections are set up. */
