@@ -204,6 +204,10 @@ static int run(struct cli *c, const struct check_opts *o, struct err *e)
 
 	if (cli_store(c, 0, &st, e) || load_lists(c, &o->ids, &lists, &n, e))
 		goto out;
+	/* a first check commits gigabytes of kept views before its items: they
+	 * are copied from the WAL into the store beside the items, not before
+	 * them (until store_close) */
+	store_checkpoints_aside(st);
 	if (c->cfg->waivers && !(waivers = config_path(c->cfg, c->cfg->waivers))) {
 		err_set(e, CA_EINTERNAL, NULL, 0, 0, "out of memory");
 		goto out;

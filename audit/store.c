@@ -11,7 +11,9 @@
 
 #include "log.h"
 #include "store_schema.h"
+#include "threads.h"
 #include "timeutil.h"
+#include "walckpt.h"
 
 enum {
 	ST_CERT, ST_EVENT, ST_APP, ST_REJECT, ST_SRC_GET, ST_SRC_PUT, ST_CRL, ST_CRL_ENTRY,
@@ -65,6 +67,7 @@ struct store {
 	int group_spills;              /* the cache's spills then */
 	int in_savepoint;              /* the open transaction is a savepoint in a group */
 	unsigned deferred;             /* bulk_indexes dropped by store_bulk_begin */
+	struct walckpt *ckpt;          /* a bulk load's checkpointer, or NULL */
 };
 
 static int db_error(struct store *s, struct err *e, const char *what)
@@ -167,6 +170,14 @@ fail:
 /* The page cache, in KiB (SQLite takes it negated) */
 #define STORE_CACHE_KIB "-65536"
 
+/* SQLite's default autocheckpoint, in WAL frames. store_checkpoints_aside
+ * replaces it with a checkpoint beside the writer each time a commit leaves
+ * ASIDE_CHECKPOINT frames (64 MiB of 16 KiB pages); a bulk load raises it
+ * to BULK_AUTOCHECKPOINT. */
+#define STORE_AUTOCHECKPOINT 1000
+#define ASIDE_CHECKPOINT 4096
+#define BULK_AUTOCHECKPOINT "16384"
+
 int store_open(const char *path, int readonly, struct store **out, struct err *e)
 {
 	struct store *s;
@@ -242,11 +253,26 @@ void store_close(struct store *s)
 		return;
 	if (s->in_tx || s->group_open)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	walckpt_stop(s->ckpt, s->db, STORE_AUTOCHECKPOINT);
 	for (int i = 0; i < ST_COUNT_; i++)
 		sqlite3_finalize(s->stmt[i]);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
+}
+
+int store_checkpoints_aside(struct store *s)
+{
+	if (!s->ckpt && threads_wanted() > 1)
+		s->ckpt = walckpt_start(s->db, ASIDE_CHECKPOINT);
+	return s->ckpt != NULL;
+}
+
+void store_checkpoints_back(struct store *s)
+{
+	walckpt_stop(s->ckpt, s->db, STORE_AUTOCHECKPOINT);
+	s->ckpt = NULL;
+	sqlite3_wal_autocheckpoint(s->db, STORE_AUTOCHECKPOINT);
 }
 
 sqlite3 *store_db(struct store *s) { return s->db; }
@@ -628,7 +654,10 @@ int store_bulk_begin(struct store *s, struct err *e)
 {
 	char sql[128];
 
-	if (exec(s, "PRAGMA wal_autocheckpoint=16384", e))
+	/* fewer, larger checkpoints. Checkpoints beside the writer
+	 * (store_checkpoints_aside) gave a first load of 8.8M events nothing:
+	 * its parse workers keep the second core busy (BENCHMARKS.md, round 17) */
+	if (exec(s, "PRAGMA wal_autocheckpoint=" BULK_AUTOCHECKPOINT, e))
 		return -1;
 	for (size_t i = 0; i < sizeof bulk_indexes / sizeof *bulk_indexes; i++) {
 		if (!table_empty(s, bulk_indexes[i][0]))
@@ -660,7 +689,8 @@ int store_bulk_end(struct store *s, struct err *e)
 	s->deferred = 0;
 	if (!rc)
 		rc = exec(s, "PRAGMA threads=0; PRAGMA cache_size=" STORE_CACHE_KIB, e);
-	return rc ? -1 : exec(s, "PRAGMA wal_autocheckpoint=1000", e);
+	sqlite3_wal_autocheckpoint(s->db, STORE_AUTOCHECKPOINT);
+	return rc ? -1 : 0;
 }
 
 int store_set_cps(struct store *s, const char *const *versions,

@@ -85,6 +85,16 @@ int store_source_put(struct store *s, const char *path, const struct source_stat
  * rewritten, about to be read again from its start). */
 int store_forget_source(struct store *s, const char *source, struct err *e);
 
+/* Moves the WAL's checkpoints off the thread that commits on s (walckpt.h)
+ * until store_checkpoints_back or store_close: for a commit that leaves
+ * gigabytes in the WAL while other work could go on. 1 when they are moved,
+ * 0 when they stay with the writer (one thread wanted, no WAL file, or no
+ * thread to be had). */
+int store_checkpoints_aside(struct store *s);
+/* Gives the writer its own checkpoints back, after any checkpoint under way
+ * beside it. */
+void store_checkpoints_back(struct store *s);
+
 /* Bulk load: store_bulk_begin drops the event table's lookup indexes (not
  * its UNIQUE(source, line)) when the table is empty, so that a first
  * ingest appends rows instead of updating four B-trees per event, and
