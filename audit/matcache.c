@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "timeutil.h"
+#include "walckpt.h"
 
 /* Bumped when the tables' layout or upkeep changes in a way a view's
  * definition does not show: older tables are then made again. */
@@ -363,24 +364,9 @@ int matcache_use(struct matcache *m, unsigned i, struct err *e)
 	return 0;
 }
 
-/* Whether the store is in WAL mode, where readers on other connections see
- * the last commit while this one writes. */
-static int in_wal(sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	int wal = 0;
-
-	if (sqlite3_prepare_v2(db, "PRAGMA main.journal_mode", -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		wal = !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal");
-	sqlite3_finalize(st);
-	return wal;
-}
-
 int matcache_shared(const struct matcache *m)
 {
-	return m->src.path && in_wal(m->db);
+	return m->src.path && walckpt_in_wal(m->db);
 }
 
 int matcache_prepare(struct matcache *m, unsigned want, struct err *e)

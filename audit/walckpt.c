@@ -68,21 +68,25 @@ static void *checkpointer(void *arg)
 	return NULL;
 }
 
-/* Whether db's main database is a file in WAL mode. */
-static int wal_file(sqlite3 *db)
+int walckpt_in_wal(sqlite3 *db)
 {
-	const char *path = sqlite3_db_filename(db, "main");
 	sqlite3_stmt *st;
 	int wal = 0;
 
-	if (!path || !*path)
-		return 0;
 	if (sqlite3_prepare_v2(db, "PRAGMA main.journal_mode", -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		wal = !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal");
 	sqlite3_finalize(st);
 	return wal;
+}
+
+/* Whether db's main database is a file in WAL mode. */
+static int wal_file(sqlite3 *db)
+{
+	const char *path = sqlite3_db_filename(db, "main");
+
+	return path && *path && walckpt_in_wal(db);
 }
 
 struct walckpt *walckpt_start(sqlite3 *db, int pages)

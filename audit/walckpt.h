@@ -35,6 +35,10 @@ struct walckpt *walckpt_start(sqlite3 *db, int pages);
  * (-v) how many checkpoints ran and for how long. NULL w does nothing. */
 void walckpt_stop(struct walckpt *w, sqlite3 *db, int autopages);
 
+/* Whether db's main database is in WAL mode, where other connections read
+ * the last commit while db writes. */
+int walckpt_in_wal(sqlite3 *db);
+
 /* Checkpoints run so far by w's thread that returned SQLITE_OK. */
 unsigned walckpt_runs(struct walckpt *w);
 

@@ -17,6 +17,14 @@
 
 static char *dir, *path;
 static sqlite3 *db;
+static long long before;  /* the database file's size once set up */
+
+static long long file_size(const char *file)
+{
+	struct stat sb;
+
+	return stat(file, &sb) ? -1 : (long long)sb.st_size;
+}
 
 static void setup(void)
 {
@@ -30,6 +38,7 @@ static void setup(void)
 	/* the table's creation is in the database file, the rows to come not */
 	ck_assert_int_eq(sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE,
 						   NULL, NULL), SQLITE_OK);
+	before = file_size(path);
 }
 
 static void teardown(void)
@@ -40,11 +49,13 @@ static void teardown(void)
 	free(path);
 }
 
-static long long file_size(const char *file)
+/* A checkpointer for db at `pages` frames. */
+static struct walckpt *started(int pages)
 {
-	struct stat sb;
+	struct walckpt *w = walckpt_start(db, pages);
 
-	return stat(file, &sb) ? -1 : (long long)sb.st_size;
+	ck_assert_ptr_nonnull(w);
+	return w;
 }
 
 /* One transaction of n rows of about a page each (4 KiB pages). */
@@ -84,10 +95,8 @@ static long long rows(void)
 
 START_TEST(a_commit_past_the_limit_is_checkpointed_by_the_other_thread)
 {
-	long long before = file_size(path);
-	struct walckpt *w = walckpt_start(db, 50);
+	struct walckpt *w = started(50);
 
-	ck_assert_ptr_nonnull(w);
 	commit_rows(1, 200);
 	ck_assert_uint_ge(wait_runs(w), 1);
 	/* the 200 pages are in the database file now, not only in the WAL */
@@ -99,10 +108,8 @@ END_TEST
 
 START_TEST(a_commit_below_the_limit_is_left_in_the_wal)
 {
-	long long before = file_size(path);
-	struct walckpt *w = walckpt_start(db, 100000);
+	struct walckpt *w = started(100000);
 
-	ck_assert_ptr_nonnull(w);
 	commit_rows(1, 200);
 	commit_rows(201, 200);
 	usleep(200000);
@@ -115,10 +122,8 @@ END_TEST
 
 START_TEST(stopping_gives_the_writer_its_autocheckpoint_back)
 {
-	long long before = file_size(path);
-	struct walckpt *w = walckpt_start(db, 100000);
+	struct walckpt *w = started(100000);
 
-	ck_assert_ptr_nonnull(w);
 	walckpt_stop(w, db, 20);
 	/* the writer checkpoints in its own commit again: the file has grown
 	 * when the commit returns */
@@ -129,9 +134,8 @@ END_TEST
 
 START_TEST(writes_go_on_while_it_checkpoints)
 {
-	struct walckpt *w = walckpt_start(db, 20);
+	struct walckpt *w = started(20);
 
-	ck_assert_ptr_nonnull(w);
 	for (int i = 0; i < 40; i++)
 		commit_rows(1 + i * 50, 50);
 	walckpt_stop(w, db, 1000);
