@@ -67,7 +67,7 @@ struct store {
 	int group_spills;              /* the cache's spills then */
 	int in_savepoint;              /* the open transaction is a savepoint in a group */
 	unsigned deferred;             /* bulk_indexes dropped by store_bulk_begin */
-	struct walckpt *ckpt;          /* a bulk load's checkpointer, or NULL */
+	struct walckpt *ckpt;          /* while checkpoints are aside, or NULL */
 };
 
 static int db_error(struct store *s, struct err *e, const char *what)
@@ -654,10 +654,10 @@ int store_bulk_begin(struct store *s, struct err *e)
 {
 	char sql[128];
 
-	/* fewer, larger checkpoints. Checkpoints beside the writer
+	/* fewer, larger checkpoints, unless they are aside. Aside
 	 * (store_checkpoints_aside) gave a first load of 8.8M events nothing:
 	 * its parse workers keep the second core busy (BENCHMARKS.md, round 17) */
-	if (exec(s, "PRAGMA wal_autocheckpoint=" BULK_AUTOCHECKPOINT, e))
+	if (!s->ckpt && exec(s, "PRAGMA wal_autocheckpoint=" BULK_AUTOCHECKPOINT, e))
 		return -1;
 	for (size_t i = 0; i < sizeof bulk_indexes / sizeof *bulk_indexes; i++) {
 		if (!table_empty(s, bulk_indexes[i][0]))
@@ -689,7 +689,8 @@ int store_bulk_end(struct store *s, struct err *e)
 	s->deferred = 0;
 	if (!rc)
 		rc = exec(s, "PRAGMA threads=0; PRAGMA cache_size=" STORE_CACHE_KIB, e);
-	sqlite3_wal_autocheckpoint(s->db, STORE_AUTOCHECKPOINT);
+	if (!s->ckpt)  /* aside, they stay aside */
+		sqlite3_wal_autocheckpoint(s->db, STORE_AUTOCHECKPOINT);
 	return rc ? -1 : 0;
 }
 
