@@ -272,7 +272,6 @@ void store_checkpoints_back(struct store *s)
 {
 	walckpt_stop(s->ckpt, s->db, STORE_AUTOCHECKPOINT);
 	s->ckpt = NULL;
-	sqlite3_wal_autocheckpoint(s->db, STORE_AUTOCHECKPOINT);
 }
 
 sqlite3 *store_db(struct store *s) { return s->db; }

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -217,28 +216,6 @@ START_TEST(missing_store_read_only_is_an_error)
 }
 END_TEST
 
-/* A commit of n pages' worth of rows (16 KiB pages) on the store's own
- * connection. */
-static void commit_pages(struct store *st, int n)
-{
-	char sql[200];
-	struct err e = {0};
-
-	snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS pad(b BLOB);"
-		 " WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < %d)"
-		 " INSERT INTO pad SELECT zeroblob(15000) FROM k", n);
-	ck_assert_int_eq(store_begin(st, &e), 0);
-	ck_assert_int_eq(sqlite3_exec(store_db(st), sql, NULL, NULL, NULL), SQLITE_OK);
-	ck_assert_int_eq(store_commit(st, &e), 0);
-}
-
-static long long size_of(const char *file)
-{
-	struct stat sb;
-
-	return stat(file, &sb) ? -1 : (long long)sb.st_size;
-}
-
 /* The number of threads is decided once a process (threads.h): this test
  * sets it before anything asks, and a forked test (check's default) starts
  * afresh. */
@@ -257,16 +234,16 @@ START_TEST(checkpoints_go_aside_and_come_back)
 	 * stays in the WAL */
 	ck_assert_int_eq(store_bulk_begin(st, &e), 0);
 	ck_assert_int_eq(store_bulk_end(st, &e), 0);
-	before = size_of(path);
-	commit_pages(st, 1100);
-	ck_assert_int_eq(size_of(path), before);
+	before = tu_file_size(path);
+	tu_pad_rows(store_db(st), "pad", 1100, 15000);
+	ck_assert_int_eq(tu_file_size(path), before);
 	store_checkpoints_back(st);
 	unsetenv("CA_AUDIT_THREADS");
 	/* back with the writer: a commit past SQLite's 1000 frames has put its
 	 * pages in the store file when it returns */
-	before = size_of(path);
-	commit_pages(st, 1100);
-	ck_assert_int_ge(size_of(path), before + 1000LL * 16384);
+	before = tu_file_size(path);
+	tu_pad_rows(store_db(st), "pad", 1100, 15000);
+	ck_assert_int_ge(tu_file_size(path), before + 1000LL * 16384);
 	store_close(st);
 }
 END_TEST

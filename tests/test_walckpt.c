@@ -7,9 +7,7 @@
  */
 #include <check.h>
 #include <sqlite3.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -19,13 +17,6 @@ static char *dir, *path;
 static sqlite3 *db;
 static long long before;  /* the database file's size once set up */
 
-static long long file_size(const char *file)
-{
-	struct stat sb;
-
-	return stat(file, &sb) ? -1 : (long long)sb.st_size;
-}
-
 static void setup(void)
 {
 	dir = tu_tmpdir("walckpt");
@@ -33,12 +24,12 @@ static void setup(void)
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA page_size=4096; PRAGMA journal_mode=WAL;"
 				      " PRAGMA synchronous=NORMAL;"
-				      " CREATE TABLE t(x INTEGER PRIMARY KEY, pad TEXT);",
+				      " CREATE TABLE t(b BLOB);",
 				      NULL, NULL, NULL), SQLITE_OK);
 	/* the table's creation is in the database file, the rows to come not */
 	ck_assert_int_eq(sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE,
 						   NULL, NULL), SQLITE_OK);
-	before = file_size(path);
+	before = tu_file_size(path);
 }
 
 static void teardown(void)
@@ -58,15 +49,10 @@ static struct walckpt *started(int pages)
 	return w;
 }
 
-/* One transaction of n rows of about a page each (4 KiB pages). */
-static void commit_rows(int from, int n)
+/* One transaction of n rows of a page each (4 KiB pages). */
+static void commit_rows(int n)
 {
-	char sql[160];
-
-	snprintf(sql, sizeof sql,
-		 "WITH RECURSIVE k(i) AS (SELECT %d UNION ALL SELECT i + 1 FROM k WHERE i < %d)"
-		 " INSERT INTO t SELECT i, zeroblob(3000) || i FROM k", from, from + n - 1);
-	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	tu_pad_rows(db, "t", n, 3000);
 }
 
 /* Waits up to ten seconds for w's thread to have run a checkpoint. */
@@ -77,19 +63,14 @@ static unsigned wait_runs(struct walckpt *w)
 	return walckpt_runs(w);
 }
 
+/* The rows of t, read on another connection. */
 static long long rows(void)
 {
-	sqlite3 *other;
-	sqlite3_stmt *st;
-	long long n = -1;
+	const char *const count[] = {"SELECT count(*) FROM t"};
+	char *dump = tu_dump(path, count, 1);
+	long long n = atoll(dump);
 
-	ck_assert_int_eq(sqlite3_open_v2(path, &other, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_prepare_v2(other, "SELECT count(*) FROM t", -1, &st, NULL),
-			 SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(other);
+	free(dump);
 	return n;
 }
 
@@ -97,10 +78,10 @@ START_TEST(a_commit_past_the_limit_is_checkpointed_by_the_other_thread)
 {
 	struct walckpt *w = started(50);
 
-	commit_rows(1, 200);
+	commit_rows(200);
 	ck_assert_uint_ge(wait_runs(w), 1);
 	/* the 200 pages are in the database file now, not only in the WAL */
-	ck_assert_int_ge(file_size(path), before + 200 * 4096);
+	ck_assert_int_ge(tu_file_size(path), before + 200 * 4096);
 	walckpt_stop(w, db, 1000);
 	ck_assert_int_eq(rows(), 200);
 }
@@ -110,11 +91,11 @@ START_TEST(a_commit_below_the_limit_is_left_in_the_wal)
 {
 	struct walckpt *w = started(100000);
 
-	commit_rows(1, 200);
-	commit_rows(201, 200);
+	commit_rows(200);
+	commit_rows(200);
 	usleep(200000);
 	ck_assert_uint_eq(walckpt_runs(w), 0);
-	ck_assert_int_eq(file_size(path), before);
+	ck_assert_int_eq(tu_file_size(path), before);
 	walckpt_stop(w, db, 100000);
 	ck_assert_int_eq(rows(), 400);
 }
@@ -127,8 +108,8 @@ START_TEST(stopping_gives_the_writer_its_autocheckpoint_back)
 	walckpt_stop(w, db, 20);
 	/* the writer checkpoints in its own commit again: the file has grown
 	 * when the commit returns */
-	commit_rows(1, 100);
-	ck_assert_int_ge(file_size(path), before + 100 * 4096);
+	commit_rows(100);
+	ck_assert_int_ge(tu_file_size(path), before + 100 * 4096);
 }
 END_TEST
 
@@ -137,7 +118,7 @@ START_TEST(writes_go_on_while_it_checkpoints)
 	struct walckpt *w = started(20);
 
 	for (int i = 0; i < 40; i++)
-		commit_rows(1 + i * 50, 50);
+		commit_rows(50);
 	walckpt_stop(w, db, 1000);
 	ck_assert_int_eq(rows(), 2000);
 	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA integrity_check", NULL, NULL, NULL), SQLITE_OK);

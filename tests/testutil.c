@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -103,6 +104,25 @@ int tu_write(const char *path, const char *text)
 		return -1;
 	rc = fputs(text, f) < 0;
 	return fclose(f) || rc ? -1 : 0;
+}
+
+long long tu_file_size(const char *file)
+{
+	struct stat sb;
+
+	return stat(file, &sb) ? -1 : (long long)sb.st_size;
+}
+
+void tu_pad_rows(sqlite3 *db, const char *table, int n, int bytes)
+{
+	char *sql = tu_fmt("CREATE TABLE IF NOT EXISTS %s(b BLOB);"
+			   " WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k"
+			   " WHERE i < %d) INSERT INTO %s SELECT zeroblob(%d) FROM k",
+			   table, n, table, bytes);
+
+	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", sql,
+		      sqlite3_errmsg(db));
+	free(sql);
 }
 
 char *tu_write_in(const char *dir, const char *name, const char *text)

@@ -49,6 +49,12 @@ char *tu_write_in(const char *dir, const char *name, const char *text);
 char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Number of lines of s that contain needle. */
 int tu_count_lines(const char *s, const char *needle);
+/* The size of file in bytes; -1 when it cannot be had. */
+long long tu_file_size(const char *file);
+/* Commits n rows, each a blob of `bytes` bytes, into table(b BLOB) on db,
+ * made if missing: a page a row where bytes is most of a page. A failure
+ * fails the test. */
+void tu_pad_rows(sqlite3 *db, const char *table, int n, int bytes);
 /* The rows of the n queries on the database file db, opened read-only, one
  * line per row, columns joined by '|' and NULL as '-' (owned); a failure
  * fails the test. */
